@@ -20,7 +20,11 @@ export async function createToolRegistry(
   config: Config,
   deps: CreateToolRegistryDeps,
 ): Promise<{ registry: LiveToolRegistry; close: () => void }> {
-  const registry = new LiveToolRegistry({ builtins: builtinTools(config), definitions: deps.definitions, log: deps.log });
+  const registry = new LiveToolRegistry({
+    builtins: builtinTools(config),
+    definitions: deps.definitions,
+    log: deps.log,
+  });
   // Subscribe before the first read, so a change published while it runs is not lost.
   const close = deps.bus ? registry.follow(deps.bus) : () => {};
   await registry.reload();

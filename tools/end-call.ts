@@ -23,7 +23,8 @@ export function endCall(target: TwilioRestTarget): Tool {
 }
 
 export function requireCallSid(ctx: ToolContext): string {
-  if (!ctx.callSid) throw new ToolError('tool_failed', 'this is not a phone call, so it cannot be ended or transferred');
+  if (!ctx.callSid)
+    throw new ToolError('tool_failed', 'this is not a phone call, so it cannot be ended or transferred');
   return ctx.callSid;
 }
 

@@ -3,7 +3,8 @@ import { ToolError } from '../core/errors.ts';
 import { defineTool, type Tool } from './define-tool.ts';
 import { httpCall, isJsonObject } from './http-call.ts';
 
-const CURRENT_FIELDS = 'temperature_2m,apparent_temperature,relative_humidity_2m,wind_speed_10m,wind_direction_10m,weather_code';
+const CURRENT_FIELDS =
+  'temperature_2m,apparent_temperature,relative_humidity_2m,wind_speed_10m,wind_direction_10m,weather_code';
 
 const currentSchema = z.object({
   time: z.string(),
@@ -36,7 +37,8 @@ export function getWeatherFromCoords(opts: { baseUrl: string; timeoutMs?: number
     }),
     timeoutMs,
     async run({ latitude, longitude }, ctx) {
-      const url = new URL('/v1/forecast', opts.baseUrl);
+      // Relative to the base, so a base with a path (a proxy in front of Open-Meteo) keeps it.
+      const url = new URL('v1/forecast', opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
       url.searchParams.set('latitude', String(latitude));
       url.searchParams.set('longitude', String(longitude));
       url.searchParams.set('current', CURRENT_FIELDS);

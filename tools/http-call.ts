@@ -131,7 +131,8 @@ function asToolError(
 export function abortError(signal: AbortSignal): ToolError {
   const reason: unknown = signal.reason;
   if (reason instanceof ToolError) return reason;
-  if (reason instanceof DOMException && reason.name === 'TimeoutError') return new ToolError('tool_timeout', 'timed out');
+  if (reason instanceof DOMException && reason.name === 'TimeoutError')
+    return new ToolError('tool_timeout', 'timed out');
   return new ToolError('tool_aborted', 'the call ended');
 }
 

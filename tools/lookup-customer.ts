@@ -20,7 +20,8 @@ export function lookupCustomer(target: N8nTarget): Tool {
     timeoutMs: target.timeoutMs,
     async run({ phone_number }, ctx) {
       const phone = phone_number ?? ctx.from;
-      if (!phone) throw new ToolError('tool_invalid_arguments', "no phone_number given and the caller's number is unknown");
+      if (!phone)
+        throw new ToolError('tool_invalid_arguments', "no phone_number given and the caller's number is unknown");
       const body = await callN8n(target, { action: 'lookup_customer', phoneNumber: phone }, ctx);
       if (!isJsonObject(body)) throw new ToolError('tool_failed', 'the customer workflow answered no object');
       return body;

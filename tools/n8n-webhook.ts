@@ -17,7 +17,14 @@ export interface N8nTarget {
 export async function callN8n(target: N8nTarget, args: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
   const body = JSON.stringify({
     ...args,
-    call: { sessionId: ctx.sessionId, kind: ctx.kind, callSid: ctx.callSid, from: ctx.from, to: ctx.to, at: Date.now() },
+    call: {
+      sessionId: ctx.sessionId,
+      kind: ctx.kind,
+      callSid: ctx.callSid,
+      from: ctx.from,
+      to: ctx.to,
+      at: Date.now(),
+    },
   });
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (target.secret) headers[SIGNATURE_HEADER] = signBody(target.secret, body);

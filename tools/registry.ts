@@ -92,7 +92,8 @@ export class LiveToolRegistry implements ToolRegistry {
   run(name: string, argumentsJson: string, ctx: ToolCallContext): Promise<ToolResult> {
     const started = performance.now();
     const entry = this.#tools.get(name);
-    if (!entry?.enabled) return Promise.resolve(this.#failed(name, new ToolError('tool_unknown', `unknown tool: ${name}`), started, ctx));
+    if (!entry?.enabled)
+      return Promise.resolve(this.#failed(name, new ToolError('tool_unknown', `unknown tool: ${name}`), started, ctx));
     let args: unknown;
     try {
       args = argumentsJson.trim() === '' ? {} : JSON.parse(argumentsJson);
@@ -107,7 +108,8 @@ export class LiveToolRegistry implements ToolRegistry {
   test(name: string, args: unknown, ctx: ToolCallContext): Promise<ToolResult> {
     const started = performance.now();
     const entry = this.#tools.get(name);
-    if (!entry) return Promise.resolve(this.#failed(name, new ToolError('tool_unknown', `unknown tool: ${name}`), started, ctx));
+    if (!entry)
+      return Promise.resolve(this.#failed(name, new ToolError('tool_unknown', `unknown tool: ${name}`), started, ctx));
     return this.#execute(entry.tool, args, ctx, started);
   }
 
@@ -115,7 +117,12 @@ export class LiveToolRegistry implements ToolRegistry {
     const parsed = tool.parameters.safeParse(rawArgs ?? {});
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
-      return this.#failed(tool.name, new ToolError('tool_invalid_arguments', `invalid arguments: ${detail}`), started, ctx);
+      return this.#failed(
+        tool.name,
+        new ToolError('tool_invalid_arguments', `invalid arguments: ${detail}`),
+        started,
+        ctx,
+      );
     }
     const timeout = AbortSignal.timeout(tool.timeoutMs);
     const signal = AbortSignal.any([ctx.signal, timeout]);
@@ -138,7 +145,8 @@ export class LiveToolRegistry implements ToolRegistry {
     } catch (err) {
       let error: ToolError;
       if (ctx.signal.aborted) error = abortError(ctx.signal);
-      else if (timeout.aborted) error = new ToolError('tool_timeout', `${tool.name} did not finish within ${tool.timeoutMs} ms`);
+      else if (timeout.aborted)
+        error = new ToolError('tool_timeout', `${tool.name} did not finish within ${tool.timeoutMs} ms`);
       else if (err instanceof ToolError) error = err;
       else {
         // A bug in a tool, not an answer: its message may say things the model should not read.
@@ -152,7 +160,12 @@ export class LiveToolRegistry implements ToolRegistry {
   #failed(name: string, err: ToolError, started: number, ctx: ToolCallContext): ToolResult {
     const durationMs = performance.now() - started;
     ctx.log.info({ tool: name, ok: false, errorCode: err.code, durationMs: Math.round(durationMs) }, 'tool call');
-    return { ok: false, output: JSON.stringify({ error: err.message, code: err.code }), durationMs, errorCode: err.code };
+    return {
+      ok: false,
+      output: JSON.stringify({ error: err.message, code: err.code }),
+      durationMs,
+      errorCode: err.code,
+    };
   }
 
   /**
@@ -189,7 +202,11 @@ export class LiveToolRegistry implements ToolRegistry {
         continue;
       }
       try {
-        tools.set(parsed.data.name, { tool: webhookTool(parsed.data, this.#env), enabled: parsed.data.enabled, source: 'webhook' });
+        tools.set(parsed.data.name, {
+          tool: webhookTool(parsed.data, this.#env),
+          enabled: parsed.data.enabled,
+          source: 'webhook',
+        });
       } catch (err) {
         this.#log.warn({ tool: name, error: errorMessage(err) }, 'tool definition skipped');
       }
@@ -208,7 +225,9 @@ export class LiveToolRegistry implements ToolRegistry {
   /** Reloads on every `tools` bus message (storage publishes one per definition change). */
   follow(bus: Bus): () => void {
     return bus.subscribe('tools', () => {
-      this.reload().catch((err: unknown) => this.#log.error({ error: errorMessage(err) }, 'tool definitions reload failed'));
+      this.reload().catch((err: unknown) =>
+        this.#log.error({ error: errorMessage(err) }, 'tool definitions reload failed'),
+      );
     });
   }
 }
@@ -225,7 +244,8 @@ export function toOutput(value: unknown): string {
       throw new ToolError('tool_failed', 'the result is not JSON-serialisable');
     }
   }
-  if (output.length > MAX_OUTPUT_CHARS) throw new ToolError('tool_failed', `the result exceeds ${MAX_OUTPUT_CHARS} characters`);
+  if (output.length > MAX_OUTPUT_CHARS)
+    throw new ToolError('tool_failed', `the result exceeds ${MAX_OUTPUT_CHARS} characters`);
   return output;
 }
 

@@ -30,7 +30,10 @@ const headerName = z
 
 /** A header value: literal text (not secret), or `{ env: "TOOL_…" }` read from the environment at call time. */
 export const headerValueSchema = z.union([
-  z.string().max(1000).regex(/^[^\r\n]*$/, 'header values are one line'),
+  z
+    .string()
+    .max(1000)
+    .regex(/^[^\r\n]*$/, 'header values are one line'),
   z.strictObject({ env: z.string().regex(SECRET_ENV_NAME, 'must name an environment variable TOOL_…') }),
 ]);
 export type HeaderValue = z.infer<typeof headerValueSchema>;

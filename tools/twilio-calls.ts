@@ -41,7 +41,11 @@ export async function updateCall(
   const res = await httpCall({
     url: `${base}${path}`,
     method: 'POST',
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    headers: {
+      authorization: `Basic ${auth}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
     body: form.toString(),
     signal,
     timeoutMs: target.timeoutMs,
