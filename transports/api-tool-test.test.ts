@@ -2,6 +2,7 @@ import uWS from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultAgentConfig } from '../core/agent-config.ts';
 import { createLogger } from '../core/log.ts';
+import type { ToolSchema } from '../core/tool-registry.ts';
 import { type FakeOpenMeteo, startFakeOpenMeteo } from '../tools/fakes/open-meteo.ts';
 import { getWeatherFromCoords } from '../tools/get-weather-from-coords.ts';
 import { LiveToolRegistry } from '../tools/registry.ts';
@@ -51,6 +52,19 @@ afterAll(async () => {
   await meteo.close();
 });
 
+interface TestAnswer {
+  name: string;
+  ok: boolean;
+  output: string;
+  result?: Record<string, unknown>;
+  error?: { code: string; message: string };
+  durationMs: number;
+}
+interface ToolsAnswer {
+  tools: (ToolSchema & { source: string; offered: boolean })[];
+}
+const answer = async (res: Response) => (await res.json()) as TestAnswer;
+
 const post = (path: string, body: string, token = TOKEN) =>
   fetch(`${base}${path}`, {
     method: 'POST',
@@ -62,7 +76,7 @@ describe('POST /api/tools/:name/test', () => {
   it('runs the tool and answers its result and timing', async () => {
     const res = await post('/api/tools/get_weather_from_coords/test', '{"latitude":48.85,"longitude":2.35}');
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await answer(res);
     expect(body).toMatchObject({
       name: 'get_weather_from_coords',
       ok: true,
@@ -75,15 +89,15 @@ describe('POST /api/tools/:name/test', () => {
   it('answers a failing tool with its error, still 200', async () => {
     const res = await post('/api/tools/get_weather_from_coords/test', '{"latitude":"north"}');
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await answer(res);
     expect(body).toMatchObject({ ok: false, error: { code: 'tool_invalid_arguments' } });
-    expect(body.error.message).toMatch(/latitude/);
+    expect(body.error!.message).toMatch(/latitude/);
   });
 
   it('runs a disabled tool too', async () => {
-    const body = await (await post('/api/tools/disabled_hook/test', '{}')).json();
+    const body = await answer(await post('/api/tools/disabled_hook/test', '{}'));
     expect(body).toMatchObject({ ok: false, error: { code: 'tool_failed' } });
-    expect(body.error.message).toMatch(/answered 404/);
+    expect(body.error!.message).toMatch(/answered 404/);
   });
 
   it('404s an unknown tool, 400s a body that is not an object, 401s without the token', async () => {
@@ -99,7 +113,7 @@ describe('POST /api/tools/:name/test', () => {
 describe('GET /tools', () => {
   it('lists enabled tools with whether the active config offers them', async () => {
     const res = await fetch(`${base}/tools`);
-    const body = await res.json();
+    const body = (await res.json()) as ToolsAnswer;
     expect(body.tools).toHaveLength(1);
     expect(body.tools[0]).toMatchObject({
       type: 'function',
@@ -107,6 +121,6 @@ describe('GET /tools', () => {
       source: 'builtin',
       offered: true,
     });
-    expect(body.tools[0].parameters.required).toEqual(['latitude', 'longitude']);
+    expect(body.tools[0]!.parameters.required).toEqual(['latitude', 'longitude']);
   });
 });
