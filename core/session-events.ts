@@ -92,3 +92,6 @@ export function fanOut(...sinks: SessionSink[]): SessionSink {
     },
   };
 }
+
+/** An event before the session stamps it with its id and the time. */
+export type SessionEventInput = SessionEvent extends infer E ? (E extends SessionEvent ? Omit<E, 'sessionId' | 'at'> : never) : never;

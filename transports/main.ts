@@ -1,0 +1,44 @@
+import { type Config, loadConfig } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createLogger } from '../core/log.ts';
+import { RealtimeSimulator } from '../core/realtime/simulator.ts';
+import { startGateway } from './gateway.ts';
+
+/** `npm start`: the gateway, with the built-in Realtime simulator as the model when no OPENAI_API_KEY is set. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`voxbridge: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  let simulator: RealtimeSimulator | undefined;
+  if (!config.OPENAI_API_KEY && !process.env.OPENAI_REALTIME_URL) {
+    simulator = new RealtimeSimulator({ keepEnded: 0 });
+    await simulator.start();
+    config = { ...config, OPENAI_REALTIME_URL: simulator.url };
+    log.warn({ url: simulator.url }, 'OPENAI_API_KEY is not set: the model is the built-in Realtime simulator');
+  }
+  if (!config.TWILIO_AUTH_TOKEN) log.warn('TWILIO_AUTH_TOKEN is not set: Twilio requests and streams are NOT verified');
+  const gateway = await startGateway({ config, log });
+  log.info({ port: gateway.port, publicUrl: config.PUBLIC_URL }, 'voxbridge ready');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await gateway.close();
+    simulator?.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+await main();
