@@ -1,0 +1,38 @@
+import type { SimSession } from '../../core/realtime/simulator-session.ts';
+import type { SessionEvent, SessionSink, ToolCallEvent } from '../../core/session-events.ts';
+
+/** A sink that keeps what sessions record, in order: the call's log as the session writes it. */
+export function recordingSink(): SessionSink & { events: SessionEvent[]; toolCalls(): ToolCallEvent[] } {
+  const events: SessionEvent[] = [];
+  return {
+    events,
+    record: (e) => {
+      events.push(e);
+    },
+    toolCalls: () => events.filter((e): e is ToolCallEvent => e.type === 'tool_call'),
+  };
+}
+
+/** The `function_call_output` items the model received, in order. */
+export function functionOutputs(sim: SimSession): { callId: string; output: string }[] {
+  return sim.received
+    .filter((r) => r.type === 'conversation.item.create')
+    .map((r) => r.event.item as { type?: string; call_id?: string; output?: string })
+    .filter((item) => item.type === 'function_call_output')
+    .map((item) => ({ callId: item.call_id ?? '', output: item.output ?? '' }));
+}
+
+/** Client event types the model received, in order, without audio appends. */
+export function controlEvents(sim: SimSession): string[] {
+  return sim.received.map((r) => r.type).filter((t) => t !== 'input_audio_buffer.append');
+}
+
+/** Names of the tools offered in each `session.update` the model received. */
+export function offeredTools(sim: SimSession): string[][] {
+  return sim.received
+    .filter((r) => r.type === 'session.update')
+    .map((r) => {
+      const s = r.event.session as { tools?: { name: string }[] } | undefined;
+      return (s?.tools ?? []).map((t) => t.name);
+    });
+}
