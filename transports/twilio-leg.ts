@@ -20,6 +20,8 @@ export interface TwilioLegOptions {
   /** Runs `fn` with the socket's writes batched into one syscall (uWS `cork`). */
   cork?: (fn: () => void) => void;
   log: Logger;
+  /** Called for each message that does not fit the protocol (gateway-wide counters). */
+  onInvalid?: (reason: string) => void;
   /** Checks a `start` (token, signature); returns a reason to refuse the stream, or undefined to accept it. */
   authorize?: (start: msg.StartMessage) => string | undefined;
 }
@@ -251,6 +253,7 @@ export class TwilioLeg implements CallerLeg {
 
   #invalid(reason: string): void {
     this.counters.invalid++;
+    this.#opts.onInvalid?.(reason);
     // Count every one, log the first and then every hundredth: a flood of garbage must not flood the log.
     if (this.counters.invalid === 1 || this.counters.invalid % 100 === 0)
       this.#log.warn({ reason, invalid: this.counters.invalid }, 'invalid message from Twilio');

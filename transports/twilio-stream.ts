@@ -68,6 +68,7 @@ export function registerTwilioStreamRoute(app: uWS.TemplatedApp, opts: StreamRou
       const leg = new TwilioLeg({
         log: data.log,
         authorize,
+        onInvalid: () => opts.onInvalid(),
         send: (text) => data.open && ws.send(text, false) !== 2,
         cork: (fn) => {
           if (data.open) ws.cork(fn);
@@ -98,11 +99,14 @@ export function registerTwilioStreamRoute(app: uWS.TemplatedApp, opts: StreamRou
       // The message's memory is reused after this callback: decode it now.
       leg.onMessage(Buffer.from(message).toString('utf8'));
     },
-    close: (ws, code) => {
+    close: (ws, code, message) => {
       const data = ws.getUserData();
       data.open = false;
-      // 1009: a frame over maxPayloadLength; uWS has closed the socket, this call alone.
-      if (code === 1009) opts.onInvalid();
+      // A frame over maxPayloadLength: uWS has closed this socket (this call alone) and says why.
+      if (code === 1009 || (code === 1006 && Buffer.from(message).toString().includes('too big'))) {
+        data.log.warn({ code }, 'media stream frame too large: stream closed');
+        opts.onInvalid();
+      }
       data.leg?.socketClosed(code === 1000 ? 'stream closed' : `stream dropped (${code})`);
     },
   });
