@@ -1,4 +1,5 @@
 import type { SimSession } from '../../core/realtime/simulator-session.ts';
+import type { ToolSchema } from '../../core/tool-registry.ts';
 import type { SessionEvent, SessionSink, ToolCallEvent } from '../../core/session-events.ts';
 
 /** A sink that keeps what sessions record, in order: the call's log as the session writes it. */
@@ -27,12 +28,14 @@ export function controlEvents(sim: SimSession): string[] {
   return sim.received.map((r) => r.type).filter((t) => t !== 'input_audio_buffer.append');
 }
 
-/** Names of the tools offered in each `session.update` the model received. */
-export function offeredTools(sim: SimSession): string[][] {
+/** The `tools` of each `session.update` the model received, in order. */
+export function offeredToolSchemas(sim: SimSession): ToolSchema[][] {
   return sim.received
     .filter((r) => r.type === 'session.update')
-    .map((r) => {
-      const s = r.event.session as { tools?: { name: string }[] } | undefined;
-      return (s?.tools ?? []).map((t) => t.name);
-    });
+    .map((r) => (r.event.session as { tools?: ToolSchema[] } | undefined)?.tools ?? []);
+}
+
+/** Names of the tools offered in each `session.update` the model received. */
+export function offeredTools(sim: SimSession): string[][] {
+  return offeredToolSchemas(sim).map((tools) => tools.map((t) => t.name));
 }
