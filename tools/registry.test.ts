@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Bus, BusChannel } from '../core/bus.ts';
 import { ToolError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { defineTool } from './define-tool.ts';
+import { localBus } from './fakes/local-bus.ts';
 import { testToolContext } from './fakes/tool-context.ts';
 import { LiveToolRegistry, MAX_OUTPUT_CHARS } from './registry.ts';
 
@@ -123,23 +123,6 @@ describe('run', () => {
     expect(result.errorCode).toBe('tool_failed');
   });
 });
-
-/** The bus of one process, as the embedded-database mode runs it: what is published reaches every subscriber. */
-function localBus(): Bus {
-  const handlers = new Map<BusChannel, Set<(p: Record<string, unknown>) => void>>();
-  return {
-    async publish(channel, payload) {
-      for (const h of handlers.get(channel) ?? []) h(payload);
-    },
-    subscribe(channel, handler) {
-      const set = handlers.get(channel) ?? new Set();
-      handlers.set(channel, set);
-      set.add(handler);
-      return () => set.delete(handler);
-    },
-    async close() {},
-  };
-}
 
 describe('definitions', () => {
   const webhook = (name: string, extra: Record<string, unknown> = {}) => ({
