@@ -102,6 +102,7 @@ describe('POST /api/tools/:name/test', () => {
 
   it('404s an unknown tool, 400s a body that is not an object, 401s without the token', async () => {
     expect((await post('/api/tools/nope/test', '{}')).status).toBe(404);
+    expect((await post('/api/tools/%E0%A4%A/test', '{}')).status).toBe(404);
     expect((await post('/api/tools/get_weather_from_coords/test', '[1,2]')).status).toBe(400);
     expect((await post('/api/tools/get_weather_from_coords/test', '{"a":')).status).toBe(400);
     const denied = await post('/api/tools/get_weather_from_coords/test', '{}', 'wrong');

@@ -25,7 +25,7 @@ export function registerToolTestRoute(app: uWS.TemplatedApp, deps: ToolTestDeps)
   app.post('/api/tools/:name/test', (res, req) => {
     const r = reply(res);
     // uWS request objects die at the first await: read everything now.
-    const name = decodeURIComponent(req.getParameter(0) ?? '');
+    const name = decodeName(req.getParameter(0) ?? '');
     const authorization = req.getHeader('authorization');
     handle(r, name, authorization, deps).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(r, err);
@@ -83,4 +83,13 @@ function parseOutput(output: string): unknown {
 function errorText(parsed: unknown): string {
   const e = (parsed as { error?: unknown } | null)?.error;
   return typeof e === 'string' ? e : 'tool failed';
+}
+
+/** Tool names are plain ASCII; a malformed escape is left as typed (and will be an unknown tool). */
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
