@@ -11,6 +11,7 @@ beforeAll(async () => {
       if (req.url.pathname === '/big-declared') return { status: 200, body: { data: 'y'.repeat(5000) } };
       if (req.url.pathname === '/redirect') return { status: 302, body: '', headers: { location: '/json' } };
       if (req.url.pathname === '/404') return { status: 404, body: { message: 'no such thing' } };
+      if (req.url.pathname === '/500-huge') return { status: 500, body: 'z'.repeat(2 * 1024 * 1024) };
       return { status: 200, body: { hello: 'world', method: req.method, got: req.body } };
     },
     { delayMs: 1000, hugeBytes: 4 * 1024 * 1024, errorBody: { message: 'boom' } },
@@ -48,6 +49,8 @@ describe('httpCall', () => {
     const err = await failure(httpCall({ url: `${server.url}/404`, signal: live() }));
     expect(err.code).toBe('tool_failed');
     expect(err.message).toMatch(/answered 404: .*no such thing/);
+    const huge = await failure(httpCall({ url: `${server.url}/500-huge`, signal: live(), maxBytes: 1000 }));
+    expect(huge.message).toMatch(/answered 500: z{200}$/);
     server.mode = 'error500';
     expect((await failure(httpCall({ url: `${server.url}/json`, signal: live() }))).message).toMatch(/answered 500/);
   });

@@ -49,6 +49,11 @@ export async function httpCall(opts: HttpCallOptions): Promise<HttpCallResult> {
       // A redirect would carry our (possibly secret) headers to another host; tools talk to fixed endpoints.
       redirect: 'error',
     });
+    if (!res.ok) {
+      // The status is the news; the body's start may say why, and the rest is not worth reading.
+      const snippet = await readSnippet(res, 200);
+      throw new ToolError('tool_failed', `${host} answered ${res.status}${snippet ? `: ${snippet}` : ''}`);
+    }
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
     if (declared > maxBytes) {
       await res.body?.cancel();
@@ -57,9 +62,6 @@ export async function httpCall(opts: HttpCallOptions): Promise<HttpCallResult> {
     const raw = await readCapped(res, maxBytes, host);
     const contentType = res.headers.get('content-type') ?? '';
     const text = new TextDecoder().decode(raw);
-    if (!res.ok) {
-      throw new ToolError('tool_failed', `${host} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
-    }
     const expect = opts.expect ?? 'auto';
     const wantsJson = expect === 'json' || (expect === 'auto' && /\bjson\b/i.test(contentType));
     let body: unknown = text;
@@ -88,6 +90,14 @@ export function parseHttpUrl(raw: string): URL {
     throw new ToolError('tool_failed', `only http(s) URLs are allowed, not ${url.protocol}`);
   }
   return url;
+}
+
+async function readSnippet(res: Response, chars: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const { value } = await reader.read();
+  await reader.cancel().catch(() => {});
+  return value ? new TextDecoder().decode(value.subarray(0, chars * 4)).slice(0, chars) : '';
 }
 
 async function readCapped(res: Response, maxBytes: number, host: string): Promise<Uint8Array> {
