@@ -129,11 +129,12 @@ export class TwilioLeg implements CallerLeg {
     this.onAudio({ format: PCMU_8K, wire: payload, at: performance.now() });
   }
 
-  onMark(m: unknown): void {
-    const parsed = msg.markMessage.safeParse(m);
-    if (!parsed.success) return this.#invalid('bad_mark');
+  onMark(m: Record<string, unknown>): void {
+    // Marks come back once per outbound frame: checked by hand, not by schema (the per-frame path).
+    const name = (m.mark as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string' || name.length > 256) return this.#invalid('bad_mark');
     // An unknown name is an echo of a mark dropped by `clear` (never played), or not ours: either way, not heard.
-    this.#tracker.acknowledged(parsed.data.mark.name, performance.now());
+    this.#tracker.acknowledged(name, performance.now());
   }
 
   onDtmf(m: unknown): void {

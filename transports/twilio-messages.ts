@@ -22,12 +22,6 @@ export const startMessage = z.object({
 });
 export type StartMessage = z.infer<typeof startMessage>;
 
-export const markMessage = z.object({
-  event: z.literal('mark'),
-  streamSid: z.string().optional(),
-  mark: z.object({ name: z.string().max(256) }),
-});
-
 export const dtmfMessage = z.object({
   event: z.literal('dtmf'),
   streamSid: z.string().optional(),

@@ -41,4 +41,5 @@ process.on('message', (m: { type?: string }) => {
     process.send?.({ type: 'stats', cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss });
   }
 });
+process.on('SIGINT', () => process.exit(0));
 process.send?.({ type: 'ready', port });

@@ -93,7 +93,8 @@ export class RealtimeLeg {
     const headers: Record<string, string> = {};
     if (opts.apiKey) headers.Authorization = `Bearer ${opts.apiKey}`;
     if (opts.mode === 'beta') headers['OpenAI-Beta'] = 'realtime=v1';
-    this.#ws = new WebSocket(url, { headers, perMessageDeflate: false, maxPayload: MAX_MESSAGE_BYTES });
+    // UTF-8 validation is skipped: every message goes through JSON.parse, which rejects what matters.
+    this.#ws = new WebSocket(url, { headers, perMessageDeflate: false, maxPayload: MAX_MESSAGE_BYTES, skipUTF8Validation: true });
     this.#connectTimer = setTimeout(() => {
       this.#fail('model_connect_timeout', 'model socket did not open in time', true);
     }, opts.connectTimeoutMs ?? 10_000);

@@ -70,6 +70,6 @@ describe('bad input on one call', () => {
     h = await startHarness();
     const res = await fetch(`${h.httpUrl}/nope`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 });
