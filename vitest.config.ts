@@ -9,5 +9,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: end-to-end suites run real servers and real-time audio; two at a time keeps them honest.
     maxWorkers: 2,
+    // CI reads the counts from a JSON report (.ci/run prints "N passed, N failed" from it).
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: process.env.CI ? { json: '.ci/test-results.json' } : undefined,
   },
 });
