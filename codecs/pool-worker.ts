@@ -1,0 +1,45 @@
+/**
+ * The pool's worker: runs one packed batch (see pool-batch.ts) and returns the packed results, moved back.
+ *
+ * Transcoders are cached per (from, to, quality); each stream's state arrives with its frames and leaves with the
+ * results, so any thread can serve any stream and the main thread's copy of the state stays the source of truth.
+ */
+import { Piscina } from 'piscina';
+import { kindOf, ResultWriter, unpackRequest } from './pool-batch.ts';
+import { createTranscoder, type Transcoder } from './transcode.ts';
+
+const transcoders = new Map<number, Transcoder>();
+
+function transcoderFor(key: number): Transcoder {
+  let t = transcoders.get(key);
+  if (t === undefined) {
+    const kind = kindOf(key);
+    t = createTranscoder(kind.from, kind.to, { quality: kind.quality });
+    transcoders.set(key, t);
+  }
+  return t;
+}
+
+export default function runBatch(request: Uint8Array): unknown {
+  const streams = unpackRequest(request);
+  let headerInts = 1;
+  let maxBody = 0;
+  for (const s of streams) {
+    const { from, to } = kindOf(s.key);
+    headerInts += 2 + 2 * s.frames.length;
+    // State grows by at most the frames it holds; each frame's output is at most ceil(n · to / from) + 1 samples.
+    maxBody += 8 * (s.state.length + 8) + s.frames.reduce((a, f) => a + f.length, 0) * 8;
+    const outBytes = to.codec === 'pcm16' ? 2 : 1;
+    for (const f of s.frames) maxBody += (Math.ceil((f.length * to.rate) / from.rate) + 2) * outBytes + 8;
+  }
+  const out = new ResultWriter(headerInts, maxBody);
+  out.int(streams.length);
+  for (const s of streams) {
+    const t = transcoderFor(s.key);
+    t.importState(s.state);
+    // Each output is copied into the result before the next frame reuses the transcoder's buffer.
+    for (const f of s.frames) out.region(t.process(f));
+    out.region(t.exportState());
+  }
+  return Piscina.move(out.finish());
+}
