@@ -53,3 +53,24 @@ export class ToolError extends VoxError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The database or the bus: unreachable, locked by another process, or a migration that failed. */
+export class StorageError extends VoxError {
+  constructor(
+    code:
+      | 'database_locked'
+      | 'database_unavailable'
+      | 'database_timeout'
+      | 'migration_failed'
+      | 'migration_lock_timeout'
+      | 'bus_payload_too_large'
+      | 'not_found'
+      | 'conflict',
+    message: string,
+    retryable = false,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, retryable, options);
+    this.name = 'StorageError';
+  }
+}
