@@ -44,6 +44,20 @@ describe('a phone call through the gateway', () => {
     await waitFor(() => h!.gateway.sessions.size === 0, 'the session to end');
   });
 
+  it('speaks the beta dialect when configured: header, flat session.update, beta event names', async () => {
+    h = await startHarness({ config: { OPENAI_API_MODE: 'beta' } });
+    const audio = turn(400, 700, 440);
+    const caller = new TwilioCaller({ url: h.callUrl, audio, pace: 20 });
+    await caller.call();
+    const sim = await waitFor(() => sessionFor(h!.sim, audio), 'the model session');
+    expect(sim.mode).toBe('beta');
+    expect(sim.sessionUpdates[0]).toMatchObject({ input_audio_format: 'g711_ulaw', output_audio_format: 'g711_ulaw' });
+    await waitFor(() => !sim.activeResponseId && sim.outputAudio.byteLength > 0, 'the answer');
+    await waitFor(() => caller.receivedBytes().byteLength >= sim.outputAudio.byteLength, 'the answer at the caller');
+    expect(Buffer.from(caller.receivedBytes()).equals(Buffer.from(sim.outputAudio))).toBe(true);
+    caller.hangUp();
+  });
+
   it('echoes of marks let the gateway know the caller heard the whole answer', async () => {
     h = await startHarness({ sim: { answerMs: 400 } });
     const audio = turn(300, 600, 700);
