@@ -31,3 +31,12 @@ describe('Twilio signature', () => {
     expect(validTwilioSignature('12345', '', url, params)).toBe(false);
   });
 });
+
+describe('public URL', () => {
+  it('uses PUBLIC_URL when set, else the Host header, secure behind a TLS proxy', async () => {
+    const { publicUrl } = await import('./twilio-signature.ts');
+    expect(publicUrl('https://voice.example.com', 'internal:8081', '/call', '', 'ws')).toBe('wss://voice.example.com/call');
+    expect(publicUrl(undefined, 'h:1', '/twiml', 'a=1', 'http')).toBe('http://h:1/twiml?a=1');
+    expect(publicUrl(undefined, 'h:1', '/call', '', 'ws', 'https')).toBe('wss://h:1/call');
+  });
+});

@@ -19,17 +19,27 @@ export function twilioSignature(authToken: string, url: string, params: Record<s
   return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
 }
 
-/** The public URL of a path: PUBLIC_URL's scheme and host when set, else what the request's Host header says. */
-export function publicUrl(publicBase: string | undefined, host: string, path: string, query: string, scheme: 'http' | 'ws'): string {
-  let base: string;
+/**
+ * The public URL of a path: PUBLIC_URL's scheme and host when set; else the request's Host header, secure when a
+ * proxy in front says the request came over TLS (`X-Forwarded-Proto: https`), as Twilio only streams to `wss://`.
+ */
+export function publicUrl(
+  publicBase: string | undefined,
+  host: string,
+  path: string,
+  query: string,
+  scheme: 'http' | 'ws',
+  forwardedProto = '',
+): string {
+  let secure = forwardedProto.split(',')[0]?.trim() === 'https';
+  let authority = host;
   if (publicBase) {
     const u = new URL(publicBase);
-    const secure = u.protocol === 'https:' || u.protocol === 'wss:';
-    base = `${scheme === 'ws' ? (secure ? 'wss' : 'ws') : secure ? 'https' : 'http'}://${u.host}`;
-  } else {
-    base = `${scheme}://${host}`;
+    secure = u.protocol === 'https:' || u.protocol === 'wss:';
+    authority = u.host;
   }
-  return `${base}${path}${query ? `?${query}` : ''}`;
+  const proto = scheme === 'ws' ? (secure ? 'wss' : 'ws') : secure ? 'https' : 'http';
+  return `${proto}://${authority}${path}${query ? `?${query}` : ''}`;
 }
 
 export function safeEqual(a: string, b: string): boolean {

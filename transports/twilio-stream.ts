@@ -47,7 +47,7 @@ export function registerTwilioStreamRoute(app: uWS.TemplatedApp, opts: StreamRou
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
       if (opts.authToken) {
-        const url = publicUrl(opts.publicBase, req.getHeader('host'), '/call', req.getQuery() ?? '', 'ws');
+        const url = publicUrl(opts.publicBase, req.getHeader('host'), '/call', req.getQuery() ?? '', 'ws', req.getHeader('x-forwarded-proto'));
         if (!validTwilioSignature(opts.authToken, req.getHeader('x-twilio-signature'), url, {})) {
           opts.log.warn('media stream upgrade refused: bad signature');
           res.cork(() => res.writeStatus('403 Forbidden').end('bad signature'));

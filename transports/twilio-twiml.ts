@@ -25,17 +25,18 @@ export function registerTwimlRoute(app: uWS.TemplatedApp, ctx: GatewayContext, h
     const host = req.getHeader('host');
     const query = req.getQuery() ?? '';
     const signature = req.getHeader('x-twilio-signature');
+    const forwardedProto = req.getHeader('x-forwarded-proto');
     try {
       const body = method === 'POST' ? await readBody(r, 64 * 1024) : Buffer.alloc(0);
       const params = method === 'POST' ? parseForm(body) : parseForm(query);
       if (authToken) {
-        const url = publicUrl(ctx.config.PUBLIC_URL, host, '/twiml', query, 'http');
+        const url = publicUrl(ctx.config.PUBLIC_URL, host, '/twiml', query, 'http', forwardedProto);
         const signed = validTwilioSignature(authToken, signature, url, method === 'POST' ? params : {});
         if (!signed) throw new HttpError(403, 'bad_signature', 'X-Twilio-Signature does not match');
       }
       const callSid = params.CallSid ?? '';
       if (callSid) hooks.prewarm(callSid);
-      const streamUrl = publicUrl(ctx.config.PUBLIC_URL, host, '/call', '', 'ws');
+      const streamUrl = publicUrl(ctx.config.PUBLIC_URL, host, '/call', '', 'ws', forwardedProto);
       const twiml = new VoiceResponse();
       const stream = twiml.connect().stream({ url: streamUrl });
       if (params.From) stream.parameter({ name: 'from', value: params.From });
