@@ -65,7 +65,8 @@ export class StorageError extends VoxError {
       | 'migration_lock_timeout'
       | 'bus_payload_too_large'
       | 'not_found'
-      | 'conflict',
+      | 'conflict'
+      | 'invalid_cursor',
     message: string,
     retryable = false,
     options?: ErrorOptions,
