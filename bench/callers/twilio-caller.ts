@@ -16,16 +16,31 @@ export interface TwilioCallerOptions {
   trailingSilenceMs?: number;
   /** Do not send `start` (tests of media before start). */
   skipStart?: boolean;
+  /**
+   * Send silence whenever not speaking, from `call()` until hang-up, as Twilio does (a phone line is never quiet on
+   * the wire). `speak()` then queues its audio into that stream.
+   */
+  continuous?: boolean;
 }
 
 /** A stretch of audio the caller heard: what played, and when (performance.now() ms). */
 export interface HeardSegment {
   at: number;
   bytes: Uint8Array;
+  /** The model item this audio belongs to, read from the `item@ms` mark that followed it. */
+  itemId?: string;
+}
+
+/** What the caller had heard of the item playing when a `clear` arrived: the truth a truncation is judged by. */
+export interface ClearRecord {
+  at: number;
+  itemId?: string;
+  heardMs: number;
 }
 
 interface Queued {
   bytes: Uint8Array;
+  itemId?: string;
   /** When this chunk starts and ends playing (performance.now() ms). */
   start: number;
   end: number;
@@ -54,6 +69,7 @@ export class TwilioCaller {
   readonly heard: HeardSegment[] = [];
   readonly echoedMarks: Array<{ name: string; at: number; afterClear: boolean }> = [];
   clears = 0;
+  readonly clearLog: ClearRecord[] = [];
   /** performance.now() when the last caller frame was sent. */
   finishedSpeakingAt = 0;
   /** performance.now() of the first media received after each `finishedSpeaking`. */
@@ -72,6 +88,13 @@ export class TwilioCaller {
   #sendTimer: NodeJS.Timeout | undefined;
   #awaitingAnswer = false;
   #closedWaiters: Array<() => void> = [];
+  /** Continuous mode: audio waiting to be spoken, and the frame clock. */
+  #speech: Array<{ bytes: Uint8Array; offset: number; done: () => void }> = [];
+  #lineStart = 0;
+  #lineFrames = 0;
+  readonly #silenceFrame = new Uint8Array(FRAME).fill(0xff);
+  /** performance.now() at which each media frame was sent (continuous mode), by frame index from the start. */
+  readonly frameSentAt: number[] = [];
 
   constructor(opts: TwilioCallerOptions) {
     this.#opts = opts;
@@ -98,6 +121,10 @@ export class TwilioCaller {
     await this.opened;
     this.sendJson({ event: 'connected', protocol: 'Call', version: '1.0.0' });
     if (!this.#opts.skipStart) this.start();
+    if (this.#opts.continuous) {
+      this.#lineStart = performance.now();
+      this.#lineTick();
+    }
     await this.speak(this.#opts.audio, this.#opts.trailingSilenceMs ?? 0);
   }
 
@@ -123,6 +150,10 @@ export class TwilioCaller {
     const all = new Uint8Array(audio.byteLength + silence.byteLength);
     all.set(audio);
     all.set(silence, audio.byteLength);
+    if (this.#opts.continuous) {
+      if (all.byteLength === 0) return Promise.resolve();
+      return new Promise((resolve) => this.#speech.push({ bytes: all, offset: 0, done: resolve }));
+    }
     const pace = this.#opts.pace ?? 1;
     const frames = Math.ceil(all.byteLength / FRAME);
     const t0 = performance.now();
@@ -144,7 +175,31 @@ export class TwilioCaller {
     });
   }
 
+  /** Continuous mode: one frame per 20 ms (÷ pace) against a fixed schedule, speech when queued, else silence. */
+  #lineTick(): void {
+    if (this.closed) return;
+    const pace = this.#opts.pace ?? 1;
+    const due = Math.floor(((performance.now() - this.#lineStart) * pace) / 20) + 1;
+    for (; this.#lineFrames < due; this.#lineFrames++) {
+      const s = this.#speech[0];
+      if (!s) {
+        this.sendMedia(this.#silenceFrame);
+        continue;
+      }
+      this.sendMedia(s.bytes.subarray(s.offset, Math.min(s.bytes.byteLength, s.offset + FRAME)));
+      s.offset += FRAME;
+      if (s.offset >= s.bytes.byteLength) {
+        this.#speech.shift();
+        this.finishedSpeakingAt = performance.now();
+        this.#awaitingAnswer = true;
+        s.done();
+      }
+    }
+    this.#sendTimer = setTimeout(() => this.#lineTick(), Math.max(1, this.#lineStart + (this.#lineFrames * 20) / pace - performance.now()));
+  }
+
   sendMedia(frame: Uint8Array): void {
+    if (this.#opts.continuous) this.frameSentAt.push(performance.now());
     this.#chunk++;
     this.sendJson({
       event: 'media',
@@ -239,17 +294,50 @@ export class TwilioCaller {
       this.#playEnd = end;
     } else if (event.event === 'mark') {
       const name = (event.mark as { name: string }).name;
+      this.#tag(name.slice(0, name.lastIndexOf('@')));
       const at = Math.max(now, this.#playEnd);
       const timer = setTimeout(() => this.#echoMark(name, false), at - now);
       this.#marks.push({ name, at, timer });
     } else if (event.event === 'clear') {
       this.clears++;
+      this.#settlePlayback(now);
+      const head = this.#queue[0];
+      const playing = head && head.start <= now ? head.itemId : this.heard.at(-1)?.itemId;
       this.#settlePlayback(now, true);
+      this.clearLog.push({ at: now, itemId: playing, heardMs: playing === undefined ? 0 : this.heardMsOf(playing) });
       for (const m of this.#marks.splice(0)) {
         clearTimeout(m.timer);
         this.#echoMark(m.name, true);
       }
     }
+  }
+
+  /** Milliseconds of `itemId` heard so far (whatever was played of it, before the end or a clear). */
+  heardMsOf(itemId: string, now = performance.now()): number {
+    this.#settlePlayback(now);
+    let bytes = 0;
+    for (const h of this.heard) if (h.itemId === itemId) bytes += h.bytes.byteLength;
+    return bytes / 8;
+  }
+
+  /** Gaps longer than `minMs` in the playback of one item (a drop the caller hears mid-sentence), ms each. */
+  itemGaps(minMs: number): number[] {
+    this.#settlePlayback(performance.now());
+    const gaps: number[] = [];
+    for (let i = 1; i < this.heard.length; i++) {
+      const prev = this.heard[i - 1]!;
+      const cur = this.heard[i]!;
+      if (prev.itemId === undefined || prev.itemId !== cur.itemId) continue;
+      const gap = cur.at - (prev.at + prev.bytes.byteLength / 8);
+      if (gap > minMs) gaps.push(gap);
+    }
+    return gaps;
+  }
+
+  /** A mark names the item of the media sent just before it: tag what is not tagged yet, newest first. */
+  #tag(itemId: string): void {
+    for (let i = this.#queue.length - 1; i >= 0 && this.#queue[i]!.itemId === undefined; i--) this.#queue[i]!.itemId = itemId;
+    for (let i = this.heard.length - 1; i >= 0 && this.heard[i]!.itemId === undefined; i--) this.heard[i]!.itemId = itemId;
   }
 
   #echoMark(name: string, afterClear: boolean): void {
@@ -264,14 +352,14 @@ export class TwilioCaller {
     while (this.#queue.length > 0) {
       const q = this.#queue[0]!;
       if (q.end <= now) {
-        this.heard.push({ at: q.start, bytes: q.bytes });
+        this.heard.push({ at: q.start, bytes: q.bytes, itemId: q.itemId });
         this.#queue.shift();
         continue;
       }
       if (!clear) break;
       if (q.start < now) {
         const played = Math.floor((now - q.start) * 8);
-        this.heard.push({ at: q.start, bytes: q.bytes.subarray(0, played) });
+        this.heard.push({ at: q.start, bytes: q.bytes.subarray(0, played), itemId: q.itemId });
       }
       this.#queue.length = 0;
     }

@@ -77,6 +77,8 @@ export class RealtimeLeg {
   #connectTimer: NodeJS.Timeout | undefined;
   #activeResponse: string | undefined;
   #calledIds = new Set<string>();
+  /** Function names by call id, from `output_item.added`: beta's `function_call_arguments.done` has no `name`. */
+  #callNames = new Map<string, string>();
   #itemAudioBytes = new Map<string, number>();
   readonly #appendPrefix = '{"type":"input_audio_buffer.append","audio":"';
   readonly #outBytesPerMs: number;
@@ -120,6 +122,11 @@ export class RealtimeLeg {
   /** The response the model is producing now, if any: `response.create` must wait until it is done. */
   get activeResponse(): string | undefined {
     return this.#activeResponse;
+  }
+
+  /** This connection's model made the item (a replacement connection knows the conversation only as replayed text). */
+  knowsItem(itemId: string): boolean {
+    return this.#itemAudioBytes.has(itemId);
   }
 
   /** Milliseconds of audio the model has sent for an item: the bound for `audio_end_ms` in a truncate. */
@@ -271,6 +278,10 @@ export class RealtimeLeg {
       const m = this.#parse(ev.outputItem, msg, 'output_item.added');
       if (!m) return;
       this.#rememberItem(m.item.id);
+      if (m.item.type === 'function_call' && m.item.call_id && m.item.name) {
+        this.#callNames.set(m.item.call_id, m.item.name);
+        if (this.#callNames.size > 256) this.#callNames.delete(this.#callNames.keys().next().value!);
+      }
       this.events.emit('itemAdded', m.item.id, m.item.type);
     },
     'response.output_item.done': (msg) => {
@@ -280,7 +291,10 @@ export class RealtimeLeg {
     },
     'response.function_call_arguments.done': (msg) => {
       const m = this.#parse(ev.functionCallArgumentsDone, msg, 'function_call_arguments.done');
-      if (m) this.#functionCall({ callId: m.call_id, name: m.name ?? '', arguments: m.arguments, itemId: m.item_id });
+      if (!m) return;
+      const name = m.name ?? this.#callNames.get(m.call_id);
+      // Without a name the call cannot run; `output_item.done` carries it and will announce the call.
+      if (name) this.#functionCall({ callId: m.call_id, name, arguments: m.arguments, itemId: m.item_id });
     },
     'response.output_audio.done': (msg) => {
       const itemId = (msg as { item_id?: unknown }).item_id;

@@ -11,13 +11,25 @@ export interface Answer {
   /** Length of the tone sequence when there is no audio and nothing to echo. */
   toneMs?: number;
   transcript?: string;
-  /** Answer with a function call instead of audio. */
+  /** Answer with a function call instead of audio (or after it, when `audio`, `toneMs` or `transcript` is set too). */
   functionCall?: { name: string; arguments: string };
+  /** Several function calls in one response (each its own output item), after any audio. */
+  functionCalls?: Array<{ name: string; arguments: string }>;
+}
+
+/** One line of the session's timeline (performance.now() ms), for latency measurements from outside. */
+export interface SimTimelineEntry {
+  type: 'speech_started' | 'speech_stopped' | 'response_created' | 'first_delta';
+  at: number;
+  id: string;
+  /** speech_started / speech_stopped: the input audio clock (ms). */
+  audioMs?: number;
 }
 
 export interface AnswerContext {
   session: SimSession;
-  trigger: 'speech' | 'response.create';
+  /** `race`: a response the server started on its own just as a `response.create` arrived (see `activeResponseRaces`). */
+  trigger: 'speech' | 'response.create' | 'race';
   /** The user's utterance (input format) when the trigger is speech. */
   speech?: Uint8Array;
   /** function_call_output items received since the last response. */
@@ -59,10 +71,17 @@ interface ItemState {
   truncatedMs?: number;
 }
 
+interface ScriptedCall {
+  name: string;
+  arguments: string;
+}
+
 interface ActiveResponse {
   id: string;
   item: ItemState;
   kind: 'audio' | 'function_call';
+  /** Function calls that follow the audio (or make up the whole response when kind is function_call). */
+  calls: ScriptedCall[];
   audio: Uint8Array;
   offset: number;
   timer?: NodeJS.Timeout;
@@ -74,6 +93,9 @@ interface ActiveResponse {
 
 const MAX_RECORDED_INPUT = 32 * 1024 * 1024;
 const MAX_RECORDED_EVENTS = 5000;
+const MAX_TIMELINE = 10_000;
+/** A user's words that make the model call a tool: "[call get_weather {\"city\":\"Oslo\"}]" (the magic phrase). */
+const MAGIC_CALL = /\[call ([A-Za-z0-9_-]{1,64})(?:\s+(\{.*?\}))?\]/g;
 
 const formatOfGa = (f: { type?: string } | undefined): AudioFormat | undefined =>
   f?.type === 'audio/pcmu' ? PCMU_8K : f?.type === 'audio/pcma' ? PCMA_8K : f?.type === 'audio/pcm' ? PCM16_24K : undefined;
@@ -101,6 +123,14 @@ export class SimSession {
   closeReason = '';
   /** Mirror mode: every appended chunk goes straight back as audio (the relay bench's duplex load). */
   mirror = false;
+  /**
+   * The next this-many `response.create`s that arrive while no response is active lose a race: the server starts a
+   * response of its own first (as server VAD does when the caller speaks), then rejects the client's with
+   * `conversation_already_has_active_response`.
+   */
+  activeResponseRaces = 0;
+  /** Speech, responses and first audio, with times: what latency benches measure against. */
+  readonly timeline: SimTimelineEntry[] = [];
 
   #output: Uint8Array[] = [];
   #outputLen = 0;
@@ -113,6 +143,7 @@ export class SimSession {
   #active: ActiveResponse | undefined;
   #functionOutputs: Array<{ callId: string; output: string }> = [];
   #expiry: NodeJS.Timeout | undefined;
+  #magicUsed = new Set<string>();
   #mirrorItem = `item_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   #mirrorPrefix = '';
   #eventSeq = 0;
@@ -224,6 +255,17 @@ export class SimSession {
         );
         return;
       }
+      if (this.activeResponseRaces > 0) {
+        this.activeResponseRaces--;
+        this.#respond('race');
+        const raced = this.activeResponseId;
+        this.#error(
+          'invalid_request_error',
+          'conversation_already_has_active_response',
+          `Conversation already has an active response in progress: ${raced}.`,
+        );
+        return;
+      }
       const r = msg.response as { instructions?: unknown } | undefined;
       this.#respond('response.create', undefined, typeof r?.instructions === 'string' ? r.instructions : undefined);
     },
@@ -304,6 +346,7 @@ export class SimSession {
 
   #speechStarted(audioStartMs: number): void {
     this.#pendingUserItem = newItemId();
+    this.#mark('speech_started', this.#pendingUserItem, audioStartMs);
     this.#emit('input_audio_buffer.speech_started', { audio_start_ms: audioStartMs, item_id: this.#pendingUserItem });
     if (this.#active && this.#turnDetection?.interrupt_response !== false) this.#cancel();
   }
@@ -312,6 +355,7 @@ export class SimSession {
     const itemId = this.#pendingUserItem || newItemId();
     this.#pendingUserItem = '';
     const previous = this.items.at(-1)?.id ?? null;
+    this.#mark('speech_stopped', itemId, audioEndMs);
     this.#emit('input_audio_buffer.speech_stopped', { audio_end_ms: audioEndMs, item_id: itemId });
     this.#emit('input_audio_buffer.committed', { item_id: itemId, previous_item_id: previous });
     const bpm = bytesPerMs(this.inputFormat);
@@ -384,34 +428,17 @@ export class SimSession {
     const answer = this.hooks.answer?.({ session: this, trigger, speech, functionOutputs: outputs, instructions }) ?? {};
     const responseId = `resp_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
     const item: ItemState = { id: newItemId(), role: 'assistant', type: 'message', text: '', sentBytes: 0 };
+    this.#mark('response_created', responseId);
     this.#emit('response.created', { response: { id: responseId, object: 'realtime.response', status: 'in_progress', output: [] } });
+    const calls: ScriptedCall[] = [...(answer.functionCall ? [answer.functionCall] : []), ...(answer.functionCalls ?? []), ...this.#magicCalls()];
+    const speaks = answer.audio !== undefined || answer.toneMs !== undefined || answer.transcript !== undefined;
 
-    if (answer.functionCall) {
-      const call = { ...answer.functionCall, callId: `call_${randomUUID().replaceAll('-', '').slice(0, 16)}` };
-      item.type = 'function_call';
-      item.text = `${call.name}(${call.arguments})`;
-      this.items.push(item);
-      const base = { id: item.id, object: 'realtime.item', type: 'function_call', call_id: call.callId, name: call.name };
-      this.#active = { id: responseId, item, kind: 'function_call', audio: new Uint8Array(0), offset: 0, startedAt: Date.now(), sent: 0, wordsSent: 0, transcript: '' };
-      this.#emit('response.output_item.added', { response_id: responseId, output_index: 0, item: { ...base, status: 'in_progress', arguments: '' } });
-      this.#emit('conversation.item.added', { item: { ...base, status: 'in_progress', arguments: '' } });
-      const timer = setTimeout(() => {
+    if (calls.length > 0 && !speaks) {
+      this.#active = { id: responseId, item, kind: 'function_call', calls, audio: new Uint8Array(0), offset: 0, startedAt: Date.now(), sent: 0, wordsSent: 0, transcript: '' };
+      this.#active.timer = setTimeout(() => {
         if (this.#active?.id !== responseId) return;
-        this.#emit('response.function_call_arguments.delta', { response_id: responseId, item_id: item.id, output_index: 0, call_id: call.callId, delta: call.arguments });
-        this.#emit('response.function_call_arguments.done', {
-          response_id: responseId,
-          item_id: item.id,
-          output_index: 0,
-          call_id: call.callId,
-          name: call.name,
-          arguments: call.arguments,
-        });
-        const done = { ...base, status: 'completed', arguments: call.arguments };
-        this.#emit('response.output_item.done', { response_id: responseId, output_index: 0, item: done });
-        if (this.mode === 'ga') this.#emit('conversation.item.done', { item: done });
-        this.#finish('completed', [done]);
+        this.#finish('completed', this.#emitCalls(responseId, calls, 0));
       }, this.timings.firstAudioDelayMs);
-      this.#active.timer = timer;
       return;
     }
 
@@ -423,7 +450,7 @@ export class SimSession {
     item.text = transcript;
     this.items.push(item);
     const base = { id: item.id, object: 'realtime.item', type: 'message', role: 'assistant' };
-    this.#active = { id: responseId, item, kind: 'audio', audio, offset: 0, startedAt: Date.now(), sent: 0, wordsSent: 0, transcript };
+    this.#active = { id: responseId, item, kind: 'audio', calls, audio, offset: 0, startedAt: Date.now(), sent: 0, wordsSent: 0, transcript };
     this.#emit('response.output_item.added', { response_id: responseId, output_index: 0, item: { ...base, status: 'in_progress', content: [] } });
     this.#emit('conversation.item.added', { item: { ...base, status: 'in_progress', content: [] } });
     this.#emit('response.content_part.added', { response_id: responseId, item_id: item.id, output_index: 0, content_index: 0, part: { type: 'audio', transcript: '' } });
@@ -442,6 +469,7 @@ export class SimSession {
       const piece = r.audio.subarray(r.offset, end);
       r.offset = end;
       r.item.sentBytes = end;
+      if (r.sent === 0) this.#mark('first_delta', r.item.id);
       if (this.#outputLen + piece.byteLength <= MAX_RECORDED_INPUT) {
         this.#output.push(piece);
         this.#outputLen += piece.byteLength;
@@ -479,7 +507,43 @@ export class SimSession {
     const item = { id: r.item.id, object: 'realtime.item', type: 'message', role: 'assistant', status, content: [{ type: 'output_audio', transcript: r.transcript }] };
     this.#emit('response.output_item.done', { response_id: r.id, output_index: 0, item });
     if (this.mode === 'ga') this.#emit('conversation.item.done', { item });
-    this.#finish(status === 'completed' ? 'completed' : 'cancelled', [item]);
+    const calls = status === 'completed' && r.calls.length > 0 ? this.#emitCalls(r.id, r.calls, 1) : [];
+    this.#finish(status === 'completed' ? 'completed' : 'cancelled', [item, ...calls]);
+  }
+
+  /** Emits each function call as its own output item (added, arguments, done); returns the done items. */
+  #emitCalls(responseId: string, calls: ScriptedCall[], firstIndex: number): unknown[] {
+    const done: unknown[] = [];
+    for (const [i, c] of calls.entries()) {
+      const callId = `call_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+      const item: ItemState = { id: newItemId(), role: 'assistant', type: 'function_call', text: `${c.name}(${c.arguments})`, sentBytes: 0 };
+      this.items.push(item);
+      const output_index = firstIndex + i;
+      const base = { id: item.id, object: 'realtime.item', type: 'function_call', call_id: callId, name: c.name };
+      this.#emit('response.output_item.added', { response_id: responseId, output_index, item: { ...base, status: 'in_progress', arguments: '' } });
+      this.#emit('conversation.item.added', { item: { ...base, status: 'in_progress', arguments: '' } });
+      this.#emit('response.function_call_arguments.delta', { response_id: responseId, item_id: item.id, output_index, call_id: callId, delta: c.arguments });
+      this.#emit('response.function_call_arguments.done', { response_id: responseId, item_id: item.id, output_index, call_id: callId, name: c.name, arguments: c.arguments });
+      const d = { ...base, status: 'completed', arguments: c.arguments };
+      this.#emit('response.output_item.done', { response_id: responseId, output_index, item: d });
+      if (this.mode === 'ga') this.#emit('conversation.item.done', { item: d });
+      done.push(d);
+    }
+    return done;
+  }
+
+  /** Tool calls asked for by the magic phrase in the latest user item, each honoured once. */
+  #magicCalls(): ScriptedCall[] {
+    const user = this.items.findLast((i) => i.role === 'user' && i.type === 'message');
+    if (!user || this.#magicUsed.has(user.id)) return [];
+    this.#magicUsed.add(user.id);
+    const calls: ScriptedCall[] = [];
+    for (const m of user.text.matchAll(MAGIC_CALL)) calls.push({ name: m[1]!, arguments: m[2] ?? '{}' });
+    return calls;
+  }
+
+  #mark(type: SimTimelineEntry['type'], id: string, audioMs?: number): void {
+    if (this.timeline.length < MAX_TIMELINE) this.timeline.push({ type, at: performance.now(), id, audioMs });
   }
 
   #cancel(): void {

@@ -9,6 +9,8 @@ export interface SimulatorOptions extends Partial<SimulatorTimings>, SimSessionH
   mirror?: boolean;
   /** Keep ended sessions for inspection, up to this many. */
   keepEnded?: number;
+  /** Every new session starts with this many lost `response.create` races (see `SimSession.activeResponseRaces`). */
+  activeResponseRaces?: number;
 }
 
 interface SocketData {
@@ -38,6 +40,9 @@ export class RealtimeSimulator {
   #sockets = new Set<uWS.WebSocket<SocketData>>();
   #hooks: SimSessionHooks;
   #sessionListeners = new Set<(s: SimSession) => void>();
+  #socketOf = new Map<SimSession, uWS.WebSocket<SocketData>>();
+  /** While set, upgrades are refused with 503 (an outage: the gateway's reconnects fail). */
+  refuseConnections = false;
   port = 0;
 
   constructor(private readonly opts: SimulatorOptions = {}) {
@@ -57,6 +62,10 @@ export class RealtimeSimulator {
       maxBackpressure: 64 * 1024 * 1024,
       idleTimeout: 0,
       upgrade: (res, req, context) => {
+        if (this.refuseConnections) {
+          res.cork(() => res.writeStatus('503 Service Unavailable').end('simulated outage'));
+          return;
+        }
         const url = new URL(`http://x${req.getUrl()}?${req.getQuery() ?? ''}`);
         const mode: ApiMode = /realtime=v1/.test(req.getHeader('openai-beta')) ? 'beta' : 'ga';
         const model = url.searchParams.get('model') ?? 'gpt-realtime';
@@ -84,6 +93,8 @@ export class RealtimeSimulator {
           },
         );
         if (opts.mirror) session.mirror = true;
+        if (opts.activeResponseRaces) session.activeResponseRaces = opts.activeResponseRaces;
+        this.#socketOf.set(session, ws);
         data.session = session;
         this.sessions.push(session);
         const keep = opts.keepEnded ?? 2000;
@@ -99,7 +110,9 @@ export class RealtimeSimulator {
       },
       close: (ws, code) => {
         this.#sockets.delete(ws);
-        ws.getUserData().session?.socketClosed(`socket closed (${code})`);
+        const session = ws.getUserData().session;
+        if (session) this.#socketOf.delete(session);
+        session?.socketClosed(`socket closed (${code})`);
       },
     });
   }
@@ -136,6 +149,11 @@ export class RealtimeSimulator {
   /** Drops every live socket without a close frame, as a network failure would. */
   dropAll(): void {
     for (const ws of [...this.#sockets]) ws.close();
+  }
+
+  /** Drops one session's socket without a close frame. */
+  drop(session: SimSession): void {
+    this.#socketOf.get(session)?.close();
   }
 
   close(): void {
