@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../agent-config.ts';
-import { PgBus } from '../bus/pg-bus.ts';
+import type { PgBus } from '../bus/pg-bus.ts';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../db/test-database.ts';
 import { createLogger } from '../log.ts';
 import { openStorage, type Storage } from './storage.ts';
