@@ -62,6 +62,8 @@ export interface PooledTranscoder {
   flush(): Promise<AudioData>;
 }
 
+const noop = () => {};
+
 interface Frame {
   readonly data: AudioData;
   readonly resolve: (out: AudioData) => void;
@@ -103,13 +105,14 @@ class Stream implements PooledTranscoder {
     const done = new Promise<AudioData>((resolve, reject) => {
       this.queue.push({ data, resolve, reject });
     });
-    this.#last = done.catch(() => {});
+    this.#last = done;
     this.pool.enqueue(this);
     return done;
   }
 
   async flush(): Promise<AudioData> {
-    await this.#last;
+    // Whatever became of the last frame (its caller handles that), the tail comes after it.
+    await this.#last.then(noop, noop);
     return this.t.flush().slice();
   }
 }

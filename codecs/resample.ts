@@ -4,7 +4,8 @@
  * Design (classic L/M polyphase resampling; Crochiere & Rabiner, "Multirate Digital Signal Processing", 1983):
  * the input is notionally zero-stuffed by L, low-pass filtered at the lower of the two Nyquist frequencies, and every
  * M-th sample kept. Only the taps that meet a non-zero input are ever multiplied, so each output costs about
- * (filter length / L) multiply-adds, and each rate pair is one table, built once per resampler.
+ * (filter length / L) multiply-adds. Each (rate pair, quality) is designed and compiled once per process and shared
+ * by every resampler of that kind; a resampler itself holds only its input history and output buffer.
  *
  * The prototype is an ideal low-pass (sinc) under a Kaiser window, sized with Kaiser's formulas (J. F. Kaiser,
  * "Nonrecursive digital filter design using the I0-sinh window function", ISCAS 1974): beta from the stopband
@@ -64,6 +65,9 @@ const PASS_EDGE_HZ: Record<number, number> = { 8000: 3400, 16000: 7000, 24000: 1
  */
 const DESIGN_ATTENUATION_DB: Record<ResampleQuality, number> = { voice: 62, high: 92 };
 
+/** Input samples converted and filtered per step of a long `process()` call. */
+const BLOCK = 4096;
+
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
   return a;
@@ -82,7 +86,7 @@ function besselI0(x: number): number {
   return sum;
 }
 
-type Kernel = (buf: Float64Array, out: Int16Array, base: number, s: number, n: number) => void;
+type Kernel = (buf: Float64Array, out: Int16Array, base: number, s: number, at: number, end: number) => void;
 
 /**
  * The polyphase filter for one (from, to, quality). Output k = qL + s ("slot" s) is a dot product of fixed
@@ -96,7 +100,7 @@ interface Plan {
   readonly delay: number;
   /** Newest input index used by output k = qL + s is qM + newest[s]. */
   readonly newest: Int32Array;
-  /** Writes `n` outputs starting at slot `s`, reading `buf` around `base + newest[s]`; see `compileKernel`. */
+  /** Writes out[at … end) from slot `s` on, reading `buf` around `base + newest[s]`; see `compileKernel`. */
   readonly kernel: Kernel;
   /** Input samples before the newest one that any output reads. */
   readonly span: number;
@@ -175,11 +179,11 @@ function design(fromRate: number, toRate: number, quality: ResampleQuality): Pla
 function compileKernel(M: number, slots: Array<Array<[offset: number, c: number]>>): Kernel {
   const cases = slots.map((taps, s) => {
     const sum = dotProduct(taps);
-    return `case ${s}: { const v = Math.round(${sum}); out[o++] = v > 32767 ? 32767 : v < -32768 ? -32768 : v; if (o === n) return; }`;
+    return `case ${s}: { const v = Math.round(${sum}); out[o++] = v > 32767 ? 32767 : v < -32768 ? -32768 : v; if (o === end) return; }`;
   });
   const source = `"use strict";
-let o = 0;
-if (n <= 0) return;
+let o = at;
+if (o >= end) return;
 for (;;) {
   switch (s) {
 ${cases.join('\n')}
@@ -187,7 +191,7 @@ ${cases.join('\n')}
   s = 0;
   base += ${M};
 }`;
-  return new Function('b', 'out', 'base', 's', 'n', source) as Kernel;
+  return new Function('b', 'out', 'base', 's', 'at', 'end', source) as Kernel;
 }
 
 /**
@@ -266,28 +270,43 @@ class PolyphaseResampler implements Resampler {
 
   process(input: Int16Array): Int16Array {
     const n = input.length;
-    this.#reserveInput(n);
-    const buf = this.#buf;
-    const w = this.#inCount - this.#start;
-    for (let i = 0; i < n; i++) buf[w + i] = input[i]!;
-    this.#inCount += n;
+    const total = this.#targetAfter(this.#inCount + n) - this.#outCount;
+    if (total > this.#out.length) this.#out = new Int16Array(total + (total >> 1));
+    // Long inputs go through in blocks, so the float history stays small and in cache whatever the call size.
+    let written = 0;
+    for (let at = 0; at < n; at += BLOCK) {
+      const end = Math.min(n, at + BLOCK);
+      this.#reserveInput(end - at);
+      const buf = this.#buf;
+      const w = this.#inCount - this.#start - at;
+      for (let i = at; i < end; i++) buf[w + i] = input[i]!;
+      this.#inCount += end - at;
+      written += this.#emit(this.#targetAfter(this.#inCount), written, true);
+    }
+    return this.#viewOf(written);
+  }
+
+  /** Outputs that may have been emitted once `inCount` inputs have arrived: all but the last `delay`. */
+  #targetAfter(inCount: number): number {
     const { L, M } = this.#p;
-    const target = Math.max(0, Math.floor((this.#inCount * L + M - 1) / M) - this.delay);
-    return this.#emit(target);
+    return Math.max(0, Math.floor((inCount * L + M - 1) / M) - this.delay);
   }
 
   flush(): Int16Array {
     const { L, M, D } = this.#p;
     const target = Math.floor((this.#inCount * L + M - 1) / M);
-    if (target > this.#outCount) {
+    const count = target - this.#outCount;
+    if (count > 0) {
+      if (count > this.#out.length) this.#out = new Int16Array(count);
       // Zero padding past the end of the input, up to the newest index the last output reads.
       const last = Math.floor(((target - 1) * M + D) / L);
       const pad = Math.max(0, last + 1 - this.#inCount);
       this.#reserveInput(pad);
       const from = this.#inCount - this.#start;
       this.#buf.fill(0, from, from + pad);
+      this.#emit(target, 0, false);
     }
-    const out = this.#emit(target, false);
+    const out = this.#viewOf(Math.max(0, count));
     this.reset();
     return out;
   }
@@ -322,15 +341,15 @@ class PolyphaseResampler implements Resampler {
     }
   }
 
-  #emit(target: number, compact = true): Int16Array {
+  /** Computes outputs up to `target` into `#out` from index `at`; returns how many. */
+  #emit(target: number, at: number, compact: boolean): number {
     const p = this.#p;
     const count = target - this.#outCount;
-    if (count <= 0) return this.#viewOf(0);
-    if (count > this.#out.length) this.#out = new Int16Array(count + (count >> 1));
+    if (count <= 0) return 0;
     let k = this.#outCount;
     let q = Math.floor(k / p.L);
     let s = k - q * p.L;
-    p.kernel(this.#buf, this.#out, q * p.M - this.#start, s, count);
+    p.kernel(this.#buf, this.#out, q * p.M - this.#start, s, at, at + count);
     k += count;
     this.#outCount = k;
     if (compact) {
@@ -343,7 +362,7 @@ class PolyphaseResampler implements Resampler {
         this.#start = keepFrom;
       }
     }
-    return this.#viewOf(count);
+    return count;
   }
 
   #viewOf(n: number): Int16Array {
