@@ -129,6 +129,11 @@ export class SimSession {
    * `conversation_already_has_active_response`.
    */
   activeResponseRaces = 0;
+  /**
+   * False: a model slow to stop. Neither the caller's speech nor a truncate cancels the response; its audio keeps
+   * coming, and the gateway must drop it by item.
+   */
+  honorInterrupts = true;
   /** Speech, responses and first audio, with times: what latency benches measure against. */
   readonly timeline: SimTimelineEntry[] = [];
 
@@ -348,7 +353,7 @@ export class SimSession {
     this.#pendingUserItem = newItemId();
     this.#mark('speech_started', this.#pendingUserItem, audioStartMs);
     this.#emit('input_audio_buffer.speech_started', { audio_start_ms: audioStartMs, item_id: this.#pendingUserItem });
-    if (this.#active && this.#turnDetection?.interrupt_response !== false) this.#cancel();
+    if (this.#active && this.#turnDetection?.interrupt_response !== false && this.honorInterrupts) this.#cancel();
   }
 
   #commit(audioEndMs: number, startMs: number): void {
@@ -418,7 +423,7 @@ export class SimSession {
       return;
     }
     item.truncatedMs = end;
-    if (this.#active?.item === item) this.#cancel();
+    if (this.#active?.item === item && this.honorInterrupts) this.#cancel();
     this.#emit('conversation.item.truncated', { item_id: item.id, content_index: 0, audio_end_ms: end });
   }
 
