@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { LocalBus } from '../core/bus/local-bus.ts';
 import { makeConfig } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { BUILTIN_TOOL_NAMES, builtinTools } from './builtin-tools.ts';
 import { createToolRegistry } from './create-tool-registry.ts';
-import { localBus } from './fakes/local-bus.ts';
 import { webhookToolDefinitionSchema } from './tool-definition.ts';
 
 describe('builtinTools', () => {
@@ -46,7 +46,8 @@ describe('createToolRegistry', () => {
         },
       }),
     );
-    const bus = localBus();
+    const bus = new LocalBus(log);
+    let reloads = 0;
     const rows = [
       webhookToolDefinitionSchema.parse({
         name: 'crm',
@@ -61,7 +62,10 @@ describe('createToolRegistry', () => {
     try {
       const { registry, close } = await createToolRegistry(makeConfig(), { log, definitions: async () => rows, bus });
       expect(registry.list().map((t) => t.name)).toEqual(['get_weather_from_coords', 'crm']);
-      expect(bus.subscribers('tools')).toBe(1);
+      registry.onChange(() => reloads++);
+      await bus.publish('tools', { op: 'create', name: 'crm' });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(reloads).toBe(1);
       const result = await registry.run('crm', '{}', {
         sessionId: 's1',
         kind: 'phone',
@@ -74,7 +78,9 @@ describe('createToolRegistry', () => {
       expect(lines.join('')).not.toContain('sk-very-secret');
       expect(result.output).not.toContain('sk-very-secret');
       close();
-      expect(bus.subscribers('tools')).toBe(0);
+      await bus.publish('tools', { op: 'create', name: 'crm' });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(reloads).toBe(1);
     } finally {
       delete process.env.TOOL_CRM_TOKEN;
     }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ToolError } from '../core/errors.ts';
+import { LocalBus } from '../core/bus/local-bus.ts';
 import { createLogger } from '../core/log.ts';
 import { defineTool } from './define-tool.ts';
-import { localBus } from './fakes/local-bus.ts';
 import { testToolContext } from './fakes/tool-context.ts';
 import { LiveToolRegistry, MAX_OUTPUT_CHARS } from './registry.ts';
 
@@ -162,7 +162,7 @@ describe('definitions', () => {
 
   it('reloads on a bus message and tells sessions after the new set is in place', async () => {
     let rows: unknown[] = [];
-    const bus = localBus();
+    const bus = new LocalBus(log);
     const r = await LiveToolRegistry.create({ builtins: [], definitions: async () => rows, log });
     const stop = r.follow(bus);
     const changed = new Promise<number>((resolve) => r.onChange(resolve));

@@ -1,4 +1,7 @@
+import { createTestDatabase } from '../../core/db/test-database.ts';
+import { createLogger } from '../../core/log.ts';
 import type { SimSession } from '../../core/realtime/simulator-session.ts';
+import { openStorage, type Storage } from '../../core/storage/storage.ts';
 import type { ToolSchema } from '../../core/tool-registry.ts';
 import type { SessionEvent, SessionSink, ToolCallEvent } from '../../core/session-events.ts';
 
@@ -38,4 +41,24 @@ export function offeredToolSchemas(sim: SimSession): ToolSchema[][] {
 /** Names of the tools offered in each `session.update` the model received. */
 export function offeredTools(sim: SimSession): string[][] {
   return offeredToolSchemas(sim).map((tools) => tools.map((t) => t.name));
+}
+
+/** Storage on a fresh database of the local PostgreSQL, logs flushed every 20 ms; `close` drops the database. */
+export async function openTestStorage(): Promise<{ storage: Storage; close(): Promise<void> }> {
+  const tdb = await createTestDatabase('postgres');
+  const storage = await openStorage(tdb.config, createLogger('silent'), { logWriter: { flushIntervalMs: 20 } });
+  return {
+    storage,
+    async close() {
+      await storage.close();
+      await tdb.drop();
+    },
+  };
+}
+
+/** The `tool_call` rows of a session's stored log (`session_logs`), once everything recorded so far is written. */
+export async function storedToolCalls(storage: Storage, sessionId: string): Promise<Record<string, unknown>[]> {
+  await storage.logWriter.flush();
+  const detail = await storage.sessions.get(sessionId);
+  return (detail?.logs ?? []).filter((l) => l.kind === 'tool_call').map((l) => l.payload);
 }

@@ -7,21 +7,25 @@ import { type Harness, sessionFor, startHarness, waitFor } from '../../transport
 import { type FakeOpenMeteo, startFakeOpenMeteo } from '../fakes/open-meteo.ts';
 import { getWeatherFromCoords } from '../get-weather-from-coords.ts';
 import { LiveToolRegistry } from '../registry.ts';
-import { controlEvents, functionOutputs, offeredTools, recordingSink } from './tool-call-harness.ts';
+import { controlEvents, functionOutputs, offeredTools, openTestStorage, storedToolCalls } from './tool-call-harness.ts';
 
 let h: Harness | undefined;
 let meteo: FakeOpenMeteo | undefined;
+let db: Awaited<ReturnType<typeof openTestStorage>> | undefined;
 afterEach(async () => {
   await h?.close();
   await meteo?.close();
+  await db?.close();
   h = undefined;
   meteo = undefined;
+  db = undefined;
 });
 
 describe('a tool call in the middle of a phone call', () => {
   it('runs get_weather_from_coords, answers the model once, and a new response plays to the caller', async () => {
     meteo = await startFakeOpenMeteo();
-    const sink = recordingSink();
+    db = await openTestStorage();
+    const { storage } = db;
     const tools = new LiveToolRegistry({
       builtins: [getWeatherFromCoords({ baseUrl: meteo.url })],
       log: createLogger('silent'),
@@ -36,13 +40,19 @@ describe('a tool call in the middle of a phone call', () => {
           return {};
         },
       },
-      gateway: { tools, sink, agentConfig: defaultAgentConfig({ enabledTools: ['get_weather_from_coords'] }) },
+      gateway: {
+        tools,
+        sink: storage.sink,
+        bus: storage.bus,
+        agentConfig: defaultAgentConfig({ enabledTools: ['get_weather_from_coords'] }),
+      },
     });
     const audio = turn(400, 700, 610);
     const caller = new TwilioCaller({ url: h.callUrl, audio, pace: 20 });
     await caller.call();
     const sim = await waitFor(() => sessionFor(h!.sim, audio), 'the model session');
     expect(offeredTools(sim)[0]).toEqual(['get_weather_from_coords']);
+    const sessionId = [...h.gateway.sessions][0]!.id;
 
     // The model asked; the weather service was called with its arguments; one output went back, then one response.create.
     await waitFor(() => sim.outputAudio.byteLength > 0 && !sim.activeResponseId, 'the answer after the tool', 5000);
@@ -64,16 +74,18 @@ describe('a tool call in the middle of a phone call', () => {
     await waitFor(() => caller.receivedBytes().byteLength >= sim.outputAudio.byteLength, 'the answer at the caller');
     expect(Buffer.from(caller.receivedBytes()).equals(Buffer.from(sim.outputAudio))).toBe(true);
 
-    // The call's log holds the tool call: name, arguments, output and duration.
-    const logged = await waitFor(() => sink.toolCalls()[0], 'the tool call in the log');
-    expect(logged).toMatchObject({
+    // The call's log (session_logs) holds the tool call: name, arguments, output and duration.
+    caller.hangUp();
+    await waitFor(() => h!.gateway.sessions.size === 0, 'the session to end');
+    const logged = await storedToolCalls(storage, sessionId);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
       name: 'get_weather_from_coords',
       arguments: args,
       ok: true,
       output: outputs[0]!.output,
     });
-    expect(logged.callId).toBe(outputs[0]!.callId);
-    expect(logged.durationMs).toBeGreaterThan(0);
-    caller.hangUp();
+    expect(logged[0]!.callId).toBe(outputs[0]!.callId);
+    expect(logged[0]!.durationMs).toBeGreaterThan(0);
   });
 });
