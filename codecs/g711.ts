@@ -2,22 +2,22 @@
  * ITU-T G.711 mu-law and A-law, bit-exact with the ITU-T G.191 Software Tools Library reference (`g711.c`:
  * `ulaw_compress`, `ulaw_expand`, `alaw_compress`, `alaw_expand`).
  *
- * The G.191 encoders fold negative input with a one's complement (`~x`), not a negation, so the quantizer is
- * symmetric about -0.5 and `encode(~x) === encode(x) ^ 0x80`. Sun's widely copied `g711.c` (used by sox) negates
- * instead, which moves the negative decision thresholds by one 14-bit (mu-law) or 13-bit (A-law) step; the tests
- * compare against sox and pin that difference down exactly.
+ * The G.191 encoders truncate to the law's input grid (14 bits for mu-law, 13 for A-law) and fold negative input
+ * with a one's complement (`~x`), so the quantizer is symmetric about -0.5: `encode(~x) === encode(x) ^ 0x80`. sox,
+ * the independent reference in the tests, differs in two known ways: it rounds to that grid instead of truncating,
+ * and its mu-law encoder (Sun's widely copied `g711.c`) negates where G.191 complements. The tests apply exactly
+ * that requantization and then must agree with sox on every one of the 65536 inputs.
  *
- * Because `~x >> s === ~(x >> s)`, the mu-law code depends only on `x >> 2` and the A-law code only on `x >> 4`, so
- * encoding is one lookup in a 16 KiB or 4 KiB table (L1-resident), decoding one lookup in a 256-entry table. All
- * tables are computed here from the G.191 algorithms at module load, not pasted in.
+ * Encoding is one lookup in a 64 KiB table indexed by the 16-bit sample itself, decoding one lookup in a 256-entry
+ * table; long buffers decode two codes per lookup (a 256 KiB table of sample pairs, built on first use) and encode
+ * four samples per 32-bit store. All tables are computed here from the G.191 algorithms, not pasted in.
  */
 
 const MULAW_DECODE = new Int16Array(256);
 const ALAW_DECODE = new Int16Array(256);
-/** Indexed by `(x >> 2) & 0x3fff`. */
-const MULAW_ENCODE = new Uint8Array(1 << 14);
-/** Indexed by `(x >> 4) & 0x0fff`. */
-const ALAW_ENCODE = new Uint8Array(1 << 12);
+/** Indexed by `x & 0xffff`. */
+const MULAW_ENCODE = new Uint8Array(1 << 16);
+const ALAW_ENCODE = new Uint8Array(1 << 16);
 
 /** G.191 `ulaw_compress` for one 16-bit sample. */
 function ulawCompress(x: number): number {
@@ -76,12 +76,23 @@ for (let c = 0; c < 256; c++) {
   MULAW_DECODE[c] = ulawExpand(c);
   ALAW_DECODE[c] = alawExpand(c);
 }
-for (let i = 0; i < 1 << 14; i++) {
-  // Index i holds x >> 2 for x = (i sign-extended from 14 bits) << 2; any x with the same x >> 2 encodes alike.
-  MULAW_ENCODE[i] = ulawCompress(((i << 18) >> 18) << 2);
+for (let i = 0; i < 1 << 16; i++) {
+  const x = (i << 16) >> 16;
+  MULAW_ENCODE[i] = ulawCompress(x);
+  ALAW_ENCODE[i] = alawCompress(x);
 }
-for (let i = 0; i < 1 << 12; i++) {
-  ALAW_ENCODE[i] = alawCompress(((i << 20) >> 20) << 4);
+
+/** Two codes (a little-endian 16-bit word) to two samples (a little-endian 32-bit word), for long buffers. */
+const pairTables = new Map<Int16Array, Int32Array>();
+
+function pairTable(table: Int16Array): Int32Array {
+  let pairs = pairTables.get(table);
+  if (pairs === undefined) {
+    pairs = new Int32Array(1 << 16);
+    for (let v = 0; v < 1 << 16; v++) pairs[v] = (table[v & 0xff]! & 0xffff) | (table[v >> 8]! << 16);
+    pairTables.set(table, pairs);
+  }
+  return pairs;
 }
 
 function output<T extends Int16Array | Uint8Array>(dst: T | undefined, n: number, make: (n: number) => T): T {
@@ -95,8 +106,8 @@ const newInt16 = (n: number) => new Int16Array(n);
 const newUint8 = (n: number) => new Uint8Array(n);
 
 /**
- * Inputs at least this long take the 32-bit word path: four codes per load/store. Below it the two typed-array views
- * that path needs cost more than they save (a 20 ms frame is 160 samples; measured in bench/codecs.bench.ts).
+ * Inputs at least this long take the word path (two codes per lookup, four per store). Below it the typed-array
+ * views that path needs cost more than they save: a 20 ms frame is 160 samples (measured in bench/codecs.bench.ts).
  */
 const WORD_PATH_MIN = 1024;
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -104,16 +115,20 @@ const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function decode(table: Int16Array, src: Uint8Array, out: Int16Array): Int16Array {
   const n = src.length;
   let i = 0;
-  if (n >= WORD_PATH_MIN && HOST_LE && (src.byteOffset & 3) === 0 && (out.byteOffset & 3) === 0) {
-    const words = n >> 2;
-    const s32 = new Uint32Array(src.buffer, src.byteOffset, words);
-    const o32 = new Int32Array(out.buffer, out.byteOffset, words << 1);
-    for (let w = 0, j = 0; w < words; w++, j += 2) {
-      const v = s32[w]!;
-      o32[j] = (table[v & 0xff]! & 0xffff) | (table[(v >>> 8) & 0xff]! << 16);
-      o32[j + 1] = (table[(v >>> 16) & 0xff]! & 0xffff) | (table[v >>> 24]! << 16);
+  if (n >= WORD_PATH_MIN && HOST_LE && (src.byteOffset & 1) === 0 && (out.byteOffset & 3) === 0) {
+    const pairs = pairTable(table);
+    const words = n >> 1;
+    const s16 = new Uint16Array(src.buffer, src.byteOffset, words);
+    const o32 = new Int32Array(out.buffer, out.byteOffset, words);
+    let w = 0;
+    for (; w + 3 < words; w += 4) {
+      o32[w] = pairs[s16[w]!]!;
+      o32[w + 1] = pairs[s16[w + 1]!]!;
+      o32[w + 2] = pairs[s16[w + 2]!]!;
+      o32[w + 3] = pairs[s16[w + 3]!]!;
     }
-    i = words << 2;
+    for (; w < words; w++) o32[w] = pairs[s16[w]!]!;
+    i = words << 1;
   }
   // Unrolled by four: per-frame calls are short, and the loop overhead is most of a table lookup's cost.
   for (; i + 3 < n; i += 4) {
@@ -126,33 +141,27 @@ function decode(table: Int16Array, src: Uint8Array, out: Int16Array): Int16Array
   return out;
 }
 
-/** `shift` 2 with the 14-bit mu-law table, 4 with the 12-bit A-law table; `mask` is the table size - 1. */
-function encode(table: Uint8Array, shift: number, mask: number, src: Int16Array, out: Uint8Array): Uint8Array {
+function encode(table: Uint8Array, src: Int16Array, out: Uint8Array): Uint8Array {
   const n = src.length;
   let i = 0;
   if (n >= WORD_PATH_MIN && HOST_LE && (src.byteOffset & 3) === 0 && (out.byteOffset & 3) === 0) {
     const words = n >> 2;
-    const s32 = new Int32Array(src.buffer, src.byteOffset, words << 1);
+    const s32 = new Uint32Array(src.buffer, src.byteOffset, words << 1);
     const o32 = new Uint32Array(out.buffer, out.byteOffset, words);
-    const hi = 16 + shift;
     for (let w = 0, j = 0; w < words; w++, j += 2) {
       const a = s32[j]!;
       const b = s32[j + 1]!;
-      o32[w] =
-        table[(a >> shift) & mask]! |
-        (table[(a >>> hi) & mask]! << 8) |
-        (table[(b >> shift) & mask]! << 16) |
-        (table[(b >>> hi) & mask]! << 24);
+      o32[w] = table[a & 0xffff]! | (table[a >>> 16]! << 8) | (table[b & 0xffff]! << 16) | (table[b >>> 16]! << 24);
     }
     i = words << 2;
   }
   for (; i + 3 < n; i += 4) {
-    out[i] = table[(src[i]! >> shift) & mask]!;
-    out[i + 1] = table[(src[i + 1]! >> shift) & mask]!;
-    out[i + 2] = table[(src[i + 2]! >> shift) & mask]!;
-    out[i + 3] = table[(src[i + 3]! >> shift) & mask]!;
+    out[i] = table[src[i]! & 0xffff]!;
+    out[i + 1] = table[src[i + 1]! & 0xffff]!;
+    out[i + 2] = table[src[i + 2]! & 0xffff]!;
+    out[i + 3] = table[src[i + 3]! & 0xffff]!;
   }
-  for (; i < n; i++) out[i] = table[(src[i]! >> shift) & mask]!;
+  for (; i < n; i++) out[i] = table[src[i]! & 0xffff]!;
   return out;
 }
 
@@ -163,7 +172,7 @@ export function mulawDecode(src: Uint8Array, dst?: Int16Array): Int16Array {
 
 /** 16-bit PCM to mu-law bytes, as G.191 `ulaw_compress`. With `dst`, nothing is allocated. */
 export function mulawEncode(src: Int16Array, dst?: Uint8Array): Uint8Array {
-  return encode(MULAW_ENCODE, 2, 0x3fff, src, output(dst, src.length, newUint8));
+  return encode(MULAW_ENCODE, src, output(dst, src.length, newUint8));
 }
 
 /** A-law bytes to 16-bit PCM. Exact for all 256 codes. With `dst`, nothing is allocated. */
@@ -173,5 +182,5 @@ export function alawDecode(src: Uint8Array, dst?: Int16Array): Int16Array {
 
 /** 16-bit PCM to A-law bytes, as G.191 `alaw_compress`. With `dst`, nothing is allocated. */
 export function alawEncode(src: Int16Array, dst?: Uint8Array): Uint8Array {
-  return encode(ALAW_ENCODE, 4, 0x0fff, src, output(dst, src.length, newUint8));
+  return encode(ALAW_ENCODE, src, output(dst, src.length, newUint8));
 }
