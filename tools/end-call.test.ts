@@ -9,13 +9,16 @@ import type { TwilioRestTarget } from './twilio-calls.ts';
 
 let twilio: FakeTwilioRest;
 let registry: LiveToolRegistry;
+/** Only for the hang case: a tight timeout elsewhere turns a loaded machine's slow answer into a false failure. */
+let tight: LiveToolRegistry;
 let target: TwilioRestTarget;
 const CALL = `CA${'b'.repeat(32)}`;
 
 beforeAll(async () => {
   twilio = await startFakeTwilioRest({ hugeBytes: 1024 * 1024 });
-  target = { baseUrl: twilio.url, accountSid: twilio.accountSid, authToken: twilio.authToken, timeoutMs: 200 };
+  target = { baseUrl: twilio.url, accountSid: twilio.accountSid, authToken: twilio.authToken, timeoutMs: 5000 };
   registry = new LiveToolRegistry({ builtins: [endCall(target), transferCall(target)], log: createLogger('silent') });
+  tight = new LiveToolRegistry({ builtins: [endCall({ ...target, timeoutMs: 200 })], log: createLogger('silent') });
 });
 afterAll(() => twilio.close());
 beforeEach(() => {
@@ -91,7 +94,7 @@ describe('end_call', () => {
     ['huge', 'tool_failed'],
   ] as const)('answers %s as %s', async (mode, code) => {
     twilio.mode = mode;
-    const result = await registry.run('end_call', '{}', testToolContext({ callSid: CALL }));
+    const result = await (mode === 'hang' ? tight : registry).run('end_call', '{}', testToolContext({ callSid: CALL }));
     expect(result).toMatchObject({ ok: false, errorCode: code });
   });
 });

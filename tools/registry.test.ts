@@ -101,7 +101,7 @@ describe('run', () => {
     const result = await registry.run('hangs', '{}', testToolContext());
     expect(result).toMatchObject({ ok: false, errorCode: 'tool_timeout' });
     expect(JSON.parse(result.output).error).toBe('hangs did not finish within 80 ms');
-    expect(performance.now() - started).toBeLessThan(400);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('stops a tool when the call ends', async () => {
