@@ -2,6 +2,9 @@ import { type Config, loadConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { RealtimeSimulator } from '../core/realtime/simulator.ts';
+import { openStorage } from '../core/storage/storage.ts';
+import { createToolRegistry } from '../tools/create-tool-registry.ts';
+import { followAgentConfig, storageGatewayOptions } from './api-storage-wiring.ts';
 import { startGateway } from './gateway.ts';
 
 /** `npm start`: the gateway, with the built-in Realtime simulator as the model when no OPENAI_API_KEY is set. */
@@ -25,7 +28,13 @@ async function main(): Promise<void> {
     log.warn({ url: simulator.url }, 'OPENAI_API_KEY is not set: the model is the built-in Realtime simulator');
   }
   if (!config.TWILIO_AUTH_TOKEN) log.warn('TWILIO_AUTH_TOKEN is not set: Twilio requests and streams are NOT verified');
-  const gateway = await startGateway({ config, log });
+  // Storage: DATABASE_URL, or embedded PGlite in DATA_DIR. Tools: built-ins plus the admin-defined ones it stores.
+  const storage = await openStorage(config, log);
+  const tools = await createToolRegistry(config, { log, definitions: storage.toolDefinitions.definitions, bus: storage.bus });
+  const gateway = await startGateway({ config, log, tools: tools.registry, ...storageGatewayOptions(storage, log) });
+  const unfollow = followAgentConfig(storage, gateway);
+  // A tool definition change reaches live sessions the way a config change does: resent between turns.
+  tools.registry.onChange(() => gateway.setAgentConfig(gateway.ctx.agentConfig()));
   log.info({ port: gateway.port, publicUrl: config.PUBLIC_URL }, 'voxbridge ready');
 
   let stopping = false;
@@ -34,6 +43,10 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     await gateway.close();
+    unfollow();
+    tools.close();
+    // Flushes the sessions' log rows (ended by gateway.close) before the database closes.
+    await storage.close();
     simulator?.close();
     process.exit(0);
   };
