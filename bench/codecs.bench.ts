@@ -5,7 +5,7 @@ import alawmulaw from 'alawmulaw';
 import waveResampler from 'wave-resampler';
 import type { AudioFormat } from '../core/audio-format.ts';
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../codecs/g711.ts';
-import { CodecPool, INLINE_BELOW_NS } from '../codecs/pool.ts';
+import { CodecPool, estimateNs, INLINE_BELOW_NS } from '../codecs/pool.ts';
 import { createResampler, type ResampleQuality } from '../codecs/resample.ts';
 import { amplitudeAt, db, fold } from '../codecs/test-signal.ts';
 import { createTranscoder } from '../codecs/transcode.ts';
@@ -397,7 +397,7 @@ async function poolRows(quick: boolean): Promise<{ rows: Row[]; notes: string[] 
     ['pool, 2 threads', new CodecPool({ threads: 2, inlineBelowNs: 0 })],
   ];
   await Promise.all(pools.map(([, p]) => p.ready()));
-  const perFrameNs = createTranscoder(PCMU_8K, PCM_24K).macsPerInputSample * 160 * 0.8 + 2 * 160;
+  const perFrameNs = estimateNs(createTranscoder(PCMU_8K, PCM_24K), 160);
   let breakEven: number | undefined;
   for (const s of batchSizes) {
     const rounds = Math.max(10, Math.round((quick ? 1500 : 4000) / s));

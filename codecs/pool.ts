@@ -25,15 +25,22 @@ import type { ResampleQuality } from './resample.ts';
 import { type AudioData, createTranscoder, type Transcoder } from './transcode.ts';
 
 /**
- * Below this much estimated work a batch runs inline. The bench (`npm run bench -- codecs`, "pool vs inline")
- * measures the main-thread cost of a hop at ~40–60 µs per batch; sending a batch only when it carries ≥ 4× that
- * keeps the hop a small fraction of the work it moves, and matches DESIGN.md's "≥ ~0.2 ms".
+ * Below this much estimated work a batch runs inline. From the bench (`npm run bench -- codecs`, pool rows; 2-core
+ * EPYC): a hop costs the main thread ~70–80 µs per batch (Piscina's postMessage and wake-up alone ~30 µs) plus
+ * ~2–5 µs per frame (promises, packing, result views), while an inline 8k→24k frame costs ~8–11 µs. The main thread
+ * breaks even at ~16–32 such frames (≈ 110–230 µs of work); below 200 µs the hop would cost more than it saves
+ * and add latency, so 200 µs is the threshold (DESIGN.md's "≥ ~0.2 ms").
  */
 export const INLINE_BELOW_NS = 200_000;
 
 /** Work model behind the estimate, from the same bench: per-sample overhead (G.711, copies) and per multiply-add. */
 const NS_PER_SAMPLE = 2;
-const NS_PER_MAC = 0.8;
+const NS_PER_MAC = 1;
+
+/** Estimated ns of main-thread work to run `samples` input samples through `t` inline. */
+export function estimateNs(t: Pick<Transcoder, 'macsPerInputSample'>, samples: number): number {
+  return samples * (NS_PER_SAMPLE + t.macsPerInputSample * NS_PER_MAC);
+}
 
 export interface CodecPoolOptions {
   /** Worker threads (default: cores - 1, at least 1). */
@@ -84,7 +91,7 @@ class Stream implements PooledTranscoder {
   ) {
     this.key = kindKey(kind);
     this.t = createTranscoder(kind.from, kind.to, { quality: kind.quality });
-    this.nsPerSample = NS_PER_SAMPLE + this.t.macsPerInputSample * NS_PER_MAC;
+    this.nsPerSample = estimateNs(this.t, 1);
   }
 
   get from() {
