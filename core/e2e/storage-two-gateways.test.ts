@@ -88,7 +88,8 @@ describe('two gateway processes on one database', () => {
 
   beforeAll(async () => {
     tdb = await createTestDatabase('postgres');
-    sim = new RealtimeSimulator({ firstAudioDelayMs: 20 });
+    let q = 0;
+    sim = new RealtimeSimulator({ firstAudioDelayMs: 20, transcribe: () => `question ${++q}`, answer: () => ({ toneMs: 300, transcript: 'aye' }) });
     await sim.start();
     const env = { DATABASE_URL: tdb.url!, OPENAI_REALTIME_URL: sim.url };
     // One after the other: the first migrates, the second finds the schema current (the lock is tested elsewhere).
@@ -148,5 +149,22 @@ describe('two gateway processes on one database', () => {
     const model = await waitFor(() => sim.sessions.find((s) => !known.has(s) && s.sessionUpdates.length > 0), 'the new call at the model', 10_000);
     expect(JSON.stringify(model.sessionUpdates[0])).toContain('Speak only in haiku.');
     caller.hangUp();
+  }, 30_000);
+
+  it('SIGTERM on B mid-call: the call is stored as ended, with its transcript, before B exits', async () => {
+    const caller = new TwilioCaller({ url: `ws://127.0.0.1:${b.port}/call`, audio: new Uint8Array(0), pace: 1, continuous: true });
+    await caller.call();
+    await caller.speak(talkSpurt(400, 520));
+    const spokeAt = performance.now();
+    await waitFor(() => caller.received.find((r) => r.at > spokeAt && r.event.event === 'media'), 'the answer', 5000);
+    await waitFor(() => caller.queuedMs() === 0, 'the answer to play', 5000);
+    await b.stop();
+    const res = await api(a.base, 'GET', '/api/sessions?kind=phone');
+    const row = (res.json.sessions as Array<{ id: string; callSid: string; endReason: string | null }>).find((s) => s.callSid === caller.callSid);
+    expect(row?.endReason).toBe('shutdown');
+    const detail = await api(a.base, 'GET', `/api/sessions/${row!.id}`);
+    const lines = (detail.json.transcript as Array<{ role: string; text: string }>).map((t) => `${t.role}: ${t.text}`);
+    expect(lines).toContain('assistant: aye');
+    expect(lines.some((l) => l.startsWith('user: question'))).toBe(true);
   }, 30_000);
 });
