@@ -70,6 +70,8 @@ export interface PooledTranscoder {
 }
 
 const noop = () => {};
+/** Piscina's message when `run()` finds its queue at `maxQueue` (piscina 5 `errors.js`, TaskQueueAtLimit). */
+const PISCINA_QUEUE_FULL = 'Task queue is at limit';
 
 interface Frame {
   readonly data: AudioData;
@@ -247,7 +249,19 @@ export class CodecPool {
         settle();
       },
       (err: unknown) => {
-        // Nothing was applied: the streams' state is as before this batch, and these frames fail.
+        // Nothing was applied: the streams' state is as before this batch.
+        if (err instanceof Error && err.message === PISCINA_QUEUE_FULL) {
+          // Lost a race for the last queue slot: the overflow policy applies, the frames run inline, in order.
+          for (const [i, s] of streams.entries()) {
+            s.queue.unshift(...frames[i]!);
+            s.busy = false;
+          }
+          this.stats.pooledBatches--;
+          this.stats.overflowBatches++;
+          this.#runInline(streams);
+          settle();
+          return;
+        }
         for (const list of frames) for (const f of list) f.reject(err);
         settle();
       },
