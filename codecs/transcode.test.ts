@@ -101,6 +101,14 @@ describe('createTranscodeStream', () => {
     expect(new Set(out.map((c) => c.data!.buffer)).size).toBe(out.length);
   });
 
+  it('turns Realtime-style base64 PCM16 24k into mu-law 8k for Twilio', async () => {
+    const pcm = tone(24000, 1009, 0.2, 12000);
+    const chunks: AudioChunk[] = frames(pcm, 480).map((f, i) => ({ format: PCM_24K, wire: bytesToBase64(f), at: i, itemId: 'r1' }));
+    const out = await collect(createTranscodeStream(PCM_24K, PCMU_8K), chunks);
+    expect(out.every((c) => c.format === PCMU_8K && c.data instanceof Uint8Array && c.itemId === 'r1')).toBe(true);
+    expect(out.flatMap((c) => Array.from(c.data!))).toEqual(run(createTranscoder(PCM_24K, PCMU_8K), frames(pcm, 480)));
+  });
+
   it('flushes the previous item’s tail, tagged with that item, when the item changes', async () => {
     const pcm = tone(24000, 1009, 0.1, 12000);
     const chunks: AudioChunk[] = frames(pcm, 480).map((f, i) => ({ format: PCM_24K, data: f, at: i, itemId: i < 3 ? 'a' : 'b' }));
