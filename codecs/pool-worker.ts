@@ -21,25 +21,26 @@ function transcoderFor(key: number): Transcoder {
 }
 
 export default function runBatch(request: Uint8Array): unknown {
-  const streams = unpackRequest(request);
+  const { numbers, streams } = unpackRequest(request);
   let headerInts = 1;
   let maxBody = 0;
   for (const s of streams) {
     const { from, to } = kindOf(s.key);
     headerInts += 2 + 2 * s.frames.length;
-    // State grows by at most the frames it holds; each frame's output is at most ceil(n · to / from) + 1 samples.
-    maxBody += 8 * (s.state.length + 8) + s.frames.reduce((a, f) => a + f.length, 0) * 8;
-    const outBytes = to.codec === 'pcm16' ? 2 : 1;
-    for (const f of s.frames) maxBody += (Math.ceil((f.length * to.rate) / from.rate) + 2) * outBytes + 8;
+    // The state afterwards holds at most the inputs before plus these frames; each frame's output is at most
+    // ceil(n · to / from) + 1 samples.
+    maxBody += 8 * (s.stateLength + s.frames.reduce((a, f) => a + f.length, 0)) + 8;
+    const bytesPerSample = to.codec === 'pcm16' ? 2 : 1;
+    for (const f of s.frames) maxBody += (Math.ceil((f.length * to.rate) / from.rate) + 2) * bytesPerSample + 8;
   }
   const out = new ResultWriter(headerInts, maxBody);
   out.int(streams.length);
   for (const s of streams) {
     const t = transcoderFor(s.key);
-    t.importState(s.state);
+    t.importState(numbers, s.stateAt, s.stateLength);
     // Each output is copied into the result before the next frame reuses the transcoder's buffer.
-    for (const f of s.frames) out.region(t.process(f));
-    out.region(t.exportState());
+    for (const f of s.frames) out.audio(t.process(f));
+    out.state(t);
   }
   return Piscina.move(out.finish());
 }

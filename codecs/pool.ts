@@ -224,7 +224,7 @@ export class CodecPool {
 
   #runPooled(streams: Stream[]): void {
     const frames = streams.map((s) => s.queue.splice(0));
-    const request = packRequest(streams.map((s, i) => ({ key: s.key, state: s.t.exportState(), frames: frames[i]!.map((f) => f.data) })));
+    const request = packRequest(streams.map((s, i) => ({ key: s.key, state: s.t, frames: frames[i]!.map((f) => f.data) })));
     for (const s of streams) s.busy = true;
     this.stats.pooledBatches++;
     const settle = () => {
@@ -235,14 +235,14 @@ export class CodecPool {
     };
     this.#piscina.run(Piscina.move(request)).then(
       (bytes: Uint8Array) => {
-        const results = unpackResult(
+        const { numbers, results } = unpackResult(
           bytes,
           streams.map((s) => s.kind),
           frames.map((f) => f.length),
         );
         for (const [i, s] of streams.entries()) {
-          const { state, outputs } = results[i]!;
-          s.t.importState(state);
+          const { stateAt, stateLength, outputs } = results[i]!;
+          s.t.importState(numbers, stateAt, stateLength);
           for (const [j, f] of frames[i]!.entries()) f.resolve(outputs[j]!);
           this.stats.pooledFrames += outputs.length;
         }

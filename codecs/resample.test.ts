@@ -84,10 +84,14 @@ describe('createResampler: stream shape', () => {
     const reference = convert(24000, 16000, 'voice', x);
     const first = createResampler(24000, 16000);
     const got = Array.from(first.process(x.subarray(0, 4801)));
+    // Through a shared buffer at an offset, as the pool packs it.
+    const shared = new Float64Array(5 + first.stateLength());
+    expect(first.exportState(shared, 5)).toBe(shared);
     const second = createResampler(24000, 16000);
-    second.importState(first.exportState());
+    second.importState(shared, 5, first.stateLength());
     got.push(...second.process(x.subarray(4801)), ...second.flush());
     expect(got).toEqual(Array.from(reference));
+    expect(() => second.importState(new Float64Array([0, 5, 0]))).toThrow(RangeError);
   });
 
   it('is the identity for equal rates and rejects other rates', () => {

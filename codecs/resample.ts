@@ -49,9 +49,15 @@ export interface Resampler {
   readonly macsPerOutput: number;
   /** Drops all state, as if freshly created. */
   reset(): void;
-  /** The stream state (position and held input), for moving a stream to a worker thread and back. */
-  exportState(): Float64Array;
-  importState(state: Float64Array): void;
+  /** How many numbers `exportState` writes now. */
+  stateLength(): number;
+  /**
+   * The stream state (position and held input), for moving a stream to a worker thread and back: written into
+   * `into` at `offset` (no allocation), or into a new array.
+   */
+  exportState(into?: Float64Array, offset?: number): Float64Array;
+  /** Restores a state written by `exportState`, read from `state[offset … offset + length)`. */
+  importState(state: Float64Array, offset?: number, length?: number): void;
 }
 
 export const SUPPORTED_RATES: readonly number[] = [8000, 16000, 24000, 48000];
@@ -253,7 +259,8 @@ function identity(rate: number): Resampler {
     toRate: rate,
     macsPerOutput: 0,
     reset() {},
-    exportState: () => new Float64Array(0),
+    stateLength: () => 0,
+    exportState: (into) => into ?? new Float64Array(0),
     importState() {},
   };
 }
@@ -344,24 +351,31 @@ class PolyphaseResampler implements Resampler {
     return out;
   }
 
-  exportState(): Float64Array {
+  stateLength(): number {
+    return 3 + this.#inCount - this.#start;
+  }
+
+  exportState(into?: Float64Array, offset = 0): Float64Array {
     const held = this.#inCount - this.#start;
-    const state = new Float64Array(3 + held);
-    state[0] = this.#start;
-    state[1] = this.#inCount;
-    state[2] = this.#outCount;
-    state.set(this.#buf.subarray(0, held), 3);
+    const state = into ?? new Float64Array(3 + held);
+    if (state.length < offset + 3 + held) throw new RangeError('state does not fit');
+    state[offset] = this.#start;
+    state[offset + 1] = this.#inCount;
+    state[offset + 2] = this.#outCount;
+    const buf = this.#buf;
+    for (let i = 0; i < held; i++) state[offset + 3 + i] = buf[i]!;
     return state;
   }
 
-  importState(state: Float64Array): void {
-    const held = state.length - 3;
-    if (held < 0 || state[1]! - state[0]! !== held) throw new RangeError('not a resampler state');
-    this.#start = state[0]!;
-    this.#inCount = state[1]!;
-    this.#outCount = state[2]!;
+  importState(state: Float64Array, offset = 0, length = state.length - offset): void {
+    const held = length - 3;
+    if (held < 0 || state[offset + 1]! - state[offset]! !== held) throw new RangeError('not a resampler state');
+    this.#start = state[offset]!;
+    this.#inCount = state[offset + 1]!;
+    this.#outCount = state[offset + 2]!;
     this.#reserveInput(0);
-    this.#buf.set(state.subarray(3), 0);
+    const buf = this.#buf;
+    for (let i = 0; i < held; i++) buf[i] = state[offset + 3 + i]!;
   }
 
   /** Makes room for `n` more inputs after the held ones; allocates only when a bigger piece than ever arrives. */

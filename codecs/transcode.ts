@@ -37,9 +37,10 @@ export interface Transcoder {
   /** Ends the stream: the held-back tail, in the target format. The transcoder is then fresh again. */
   flush(): AudioData;
   reset(): void;
-  /** Stream state for moving the stream to another thread (the resampler's; G.711 has none). */
-  exportState(): Float64Array;
-  importState(state: Float64Array): void;
+  /** Stream state for moving the stream to another thread (the resampler's; G.711 has none). See `Resampler`. */
+  stateLength(): number;
+  exportState(into?: Float64Array, offset?: number): Float64Array;
+  importState(state: Float64Array, offset?: number, length?: number): void;
 }
 
 /** A growable typed array whose exact-length views are cached, so steady equal frames allocate nothing. */
@@ -115,8 +116,9 @@ export function createTranscoder(from: AudioFormat, to: AudioFormat, opts: Trans
       return encode(resampler.flush());
     },
     reset: () => resampler?.reset(),
-    exportState: () => resampler?.exportState() ?? new Float64Array(0),
-    importState: (state) => resampler?.importState(state),
+    stateLength: () => resampler?.stateLength() ?? 0,
+    exportState: (into, offset) => resampler?.exportState(into, offset) ?? into ?? new Float64Array(0),
+    importState: (state, offset, length) => resampler?.importState(state, offset, length),
   };
 }
 
