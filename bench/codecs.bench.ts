@@ -377,7 +377,9 @@ function poolDriver(pool: CodecPool | null, sessions: number) {
     };
   }
   const streams = Array.from({ length: sessions }, () => pool.open(PCMU_8K, PCM_24K));
-  const round = (r: number) => Promise.all(streams.map((s) => s.process(frames[r % 50]!).then(consume)));
+  const round = async (r: number) => {
+    for (const out of await Promise.all(streams.map((s) => s.process(frames[r % 50]!)))) consume(out);
+  };
   return async (rounds: number) => {
     const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
