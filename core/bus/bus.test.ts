@@ -4,6 +4,7 @@ import { createTestDatabase, TEST_SERVER_URL, type TestDatabase } from '../db/te
 import { createLogger } from '../log.ts';
 import { LocalBus } from './local-bus.ts';
 import { PgBus, RESYNC_PAYLOAD } from './pg-bus.ts';
+import { SessionEventPublisher } from './session-event-publisher.ts';
 
 const log = createLogger('silent');
 
@@ -37,6 +38,31 @@ describe('in-process bus', () => {
   it('refuses a payload NOTIFY could not carry, as the server bus would', async () => {
     const bus = new LocalBus(log);
     await expect(bus.publish('session', { text: 'x'.repeat(8000) })).rejects.toMatchObject({ code: 'bus_payload_too_large' });
+    await bus.close();
+  });
+});
+
+describe('live session event feed', () => {
+  it('gathers events into few messages, each under the NOTIFY limit, long text cut', async () => {
+    const bus = new LocalBus(log);
+    const messages: Array<{ events: Array<Record<string, unknown>> }> = [];
+    const sizes: number[] = [];
+    bus.subscribe('session', (p) => {
+      messages.push(p as never);
+      sizes.push(Buffer.byteLength(JSON.stringify(p)));
+    });
+    const feed = new SessionEventPublisher(bus, log, { gatherMs: 20 });
+    for (let i = 0; i < 300; i++) {
+      feed.record({ type: 'transcript', sessionId: `s${i % 7}`, role: 'user', itemId: `i${i}`, text: i === 5 ? 'y'.repeat(5000) : `line ${i}`, at: i });
+    }
+    await new Promise((r) => setTimeout(r, 60));
+    const events = messages.flatMap((m) => m.events);
+    expect(events).toHaveLength(300);
+    expect(events.map((e) => e.at)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(messages.length).toBeLessThan(20);
+    expect(Math.max(...sizes)).toBeLessThan(8000);
+    expect((events[5]!.text as string).length).toBeLessThanOrEqual(2001);
+    expect(feed.dropped).toBe(0);
     await bus.close();
   });
 });

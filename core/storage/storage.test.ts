@@ -178,9 +178,10 @@ describe('two instances on one server database', () => {
   it('live session events published by one reach the other', async () => {
     const got = new Promise<Record<string, unknown>>((resolve) => {
       const off = b.bus.subscribe('session', (p) => {
-        if (p.sessionId === 'bus-1') {
+        const event = (p.events as Record<string, unknown>[] | undefined)?.find((e) => e.sessionId === 'bus-1');
+        if (event) {
           off();
-          resolve(p);
+          resolve(event);
         }
       });
     });

@@ -21,7 +21,8 @@ import { ToolDefinitionStore } from './tool-definition-store.ts';
  *
  * - `sql`: the postgres.js client (server pool, or one connection to embedded PGlite).
  * - `bus`: LISTEN/NOTIFY with a server, in-process with PGlite. Channels: `config` (`{ version }` per save),
- *   `tools` (`{ op, name }` per definition change), `session` (live session events).
+ *   `tools` (`{ op, name }` per definition change), `session` (`{ events: SessionEvent[] }`, live events gathered
+ *   for ≤ 50 ms, long text cut to 2000 characters). After a LISTEN reconnect each channel gets `{ resync: true }`.
  * - `sink`: the gateway's `SessionSink` — `logWriter` (batched into `sessions`/`session_logs`) plus the bus feed.
  * - `configs`: the agent config versions; `liveConfig`: the active one, current on every instance (sessions
  *   subscribe to it and apply changes between turns).
@@ -63,8 +64,8 @@ export async function openStorage(config: Config, log: Logger, opts: StorageOpti
     bus = db.embedded ? new LocalBus(log) : new PgBus(db.sql, log);
     const instanceId = opts.logWriter?.instanceId ?? `${hostname()}:${process.pid}`;
     logWriter = new SessionLogWriter(db.sql, log, { ...opts.logWriter, instanceId });
-    const sink =
-      opts.publishSessionEvents === false ? logWriter : fanOut(logWriter, new SessionEventPublisher(bus, log));
+    const publisher = opts.publishSessionEvents === false ? undefined : new SessionEventPublisher(bus, log);
+    const sink = publisher ? fanOut(logWriter, publisher) : logWriter;
     const configs = new AgentConfigStore(
       db.sql,
       bus,
@@ -98,6 +99,7 @@ export async function openStorage(config: Config, log: Logger, opts: StorageOpti
       close() {
         closing ??= (async () => {
           openedLive.close();
+          publisher?.flush();
           await writer.close(5000);
           await openedBus.close();
           await db.close();
