@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageError } from '../errors.ts';
 
@@ -14,6 +14,12 @@ export interface DataDirLock {
 
 export const LOCK_FILE = 'voxbridge.lock';
 
+/**
+ * Lock files this process holds. A lock naming our own pid that is not in here was left by an earlier process that
+ * had the same pid — the usual case in a container, where the gateway is pid 1 on every start — and is stale.
+ */
+const held = new Set<string>();
+
 export function lockDataDir(dir: string, pid = process.pid): DataDirLock {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
@@ -24,16 +30,20 @@ export function lockDataDir(dir: string, pid = process.pid): DataDirLock {
       const fd = openSync(path, 'wx');
       writeSync(fd, `${pid}\n`);
       closeSync(fd);
+      held.add(path);
       return {
         path,
         release() {
+          if (!held.delete(path)) return;
           if (readOwner(path) === pid) unlinkSync(path);
         },
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (held.has(path)) throw new StorageError('database_locked', `data directory ${dir} is already open in this process`);
       const owner = readOwner(path);
-      if (owner !== undefined && isAlive(owner)) {
+      // Our own pid on a lock we do not hold: an earlier process with this pid left it.
+      if (owner !== undefined && owner !== pid && isAlive(owner)) {
         throw new StorageError('database_locked', `data directory ${dir} is in use by process ${owner}`);
       }
       try {

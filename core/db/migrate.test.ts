@@ -107,6 +107,11 @@ describe('data directory lock', () => {
       await writeFile(join(dir, 'voxbridge.lock'), '4194399\n');
       const again = lockDataDir(dir);
       again.release();
+      // Our own pid, but not a lock we hold: a previous process with the same pid (pid 1 in a container) left it.
+      await writeFile(join(dir, 'voxbridge.lock'), `${process.pid}\n`);
+      const third = lockDataDir(dir);
+      expect(() => lockDataDir(dir)).toThrow(/already open in this process/);
+      third.release();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

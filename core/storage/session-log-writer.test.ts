@@ -101,6 +101,24 @@ describe.each(BACKENDS)('session log writer on %s', (backend) => {
     await w.close();
   });
 
+  it('strips NUL (which Postgres refuses) and isolates a row the database will not take', async () => {
+    const w = new SessionLogWriter(db.sql, log);
+    w.record(started('s-poison'));
+    w.record({ type: 'transcript', sessionId: 's-poison', role: 'user', itemId: 'x', text: 'nul\u0000here', at: Date.now() });
+    // A time no timestamp can hold: refused by the database with a data error on every attempt.
+    w.record({ type: 'event', sessionId: 's-poison', name: 'bad', at: 1e20 });
+    for (let i = 0; i < 5; i++) w.record(transcript('s-poison', i));
+    w.record(ended('s-poison'));
+    await w.flush();
+    const rows = await db.sql`select kind, payload from session_logs where session_id = 's-poison' order by seq`;
+    expect(rows).toHaveLength(6);
+    expect(rows[0]?.payload.text).toBe('nulhere');
+    expect(w.stats()).toMatchObject({ droppedRows: 1, writtenRows: 6, bufferedRows: 0 });
+    const [s] = await db.sql`select end_reason from sessions where id = 's-poison'`;
+    expect(s?.end_reason).toBe('caller_hangup');
+    await w.close();
+  });
+
   it('never throws from record: an unserialisable payload is dropped and counted', async () => {
     const w = new SessionLogWriter(db.sql, log);
     const data: Record<string, unknown> = {};

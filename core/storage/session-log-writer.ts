@@ -65,6 +65,19 @@ interface Waiter {
   resolve(): void;
 }
 
+/**
+ * JSON text Postgres will take: `jsonb` and `text` refuse U+0000, which a tool's output or a model's text may carry.
+ * One such row would otherwise fail its whole batch on every retry.
+ */
+export function storableJson(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.includes('\\u0000') ? JSON.stringify(value, (_k, v) => (typeof v === 'string' ? v.replaceAll('\0', '') : v)) : text;
+}
+
+function storableText(value: string | undefined): string | null {
+  return value === undefined ? null : value.replaceAll('\0', '');
+}
+
 /** A payload larger than this is stored as a marker instead: one tool result must not fill the buffer. */
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 /** Sessions whose sequence counter is remembered; one that never ends is forgotten oldest-first past this. */
@@ -140,15 +153,15 @@ export class SessionLogWriter implements SessionSink {
       switch (event.type) {
         case 'session.started':
           this.#trackSession(event.sessionId);
-          this.#pushOp({ op: 'start', event, config: JSON.stringify(event.config ?? {}) });
+          this.#pushOp({ op: 'start', event, config: storableJson(event.config ?? {}) });
           return;
         case 'session.ended':
           this.#seq.delete(event.sessionId);
           this.#pushOp({
             op: 'end',
             event,
-            metrics: JSON.stringify(event.metrics ?? {}),
-            usage: JSON.stringify(event.usage ?? {}),
+            metrics: storableJson(event.metrics ?? {}),
+            usage: storableJson(event.usage ?? {}),
           });
           // Flushed at session end: the call's rows are stored as soon as it is over.
           this.#kick(true);
@@ -226,7 +239,7 @@ export class SessionLogWriter implements SessionSink {
 
   #pushLog(event: Exclude<SessionEvent, SessionStarted | SessionEnded>): void {
     const { type, sessionId, at, ...rest } = event;
-    let payload = JSON.stringify(rest);
+    let payload = storableJson(rest);
     if (payload.length > MAX_PAYLOAD_BYTES) {
       payload = JSON.stringify({ truncated: true, bytes: payload.length, ...(type === 'event' ? { name: (rest as { name: string }).name } : {}) });
     }
@@ -294,10 +307,19 @@ export class SessionLogWriter implements SessionSink {
       }
       const batch = this.#current;
       try {
-        await this.#writeWithTimeout(batch);
+        let refused = { logs: 0, ops: 0 };
+        try {
+          await this.#writeWithTimeout(batch);
+        } catch (err) {
+          // A row the database will never take (bad data) must not hold up every row behind it.
+          if (!isDataError(err)) throw err;
+          refused = await this.#writeOneByOne(batch, err);
+        }
         this.#current = undefined;
         this.#bytes -= batch.bytes;
-        this.#written += batch.logs.length;
+        this.#written += batch.logs.length - refused.logs;
+        this.#dropped += refused.logs;
+        this.#droppedOps += refused.ops;
         this.#logsOut += batch.logs.length;
         this.#opsOut += batch.ops.length;
         this.#batches++;
@@ -353,6 +375,34 @@ export class SessionLogWriter implements SessionSink {
     }
   }
 
+  /**
+   * The batch failed on its data: write each row alone and drop (counted, logged) the ones refused. Rows already
+   * stored by an earlier attempt are skipped by ON CONFLICT, so a connection error midway simply retries the batch.
+   */
+  async #writeOneByOne(batch: Batch, cause: unknown): Promise<{ logs: number; ops: number }> {
+    const refused = { logs: 0, ops: 0 };
+    this.#log.error({ error: errorMessage(cause), code: sqlState(cause) }, 'session log batch refused; isolating the bad rows');
+    for (const op of batch.ops) {
+      try {
+        await this.#writeWithTimeout({ logs: [], ops: [op], bytes: 0 });
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        refused.ops++;
+        this.#log.error({ sessionId: op.event.sessionId, op: op.op, error: errorMessage(err) }, 'session row refused by the database; dropped');
+      }
+    }
+    for (const row of batch.logs) {
+      try {
+        await this.#writeWithTimeout({ logs: [row], ops: [], bytes: 0 });
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        refused.logs++;
+        this.#log.error({ sessionId: row.sessionId, kind: row.kind, error: errorMessage(err) }, 'session log row refused by the database; dropped');
+      }
+    }
+    return refused;
+  }
+
   /** One transaction: new sessions, then log rows, then ended sessions (so an end in the same batch finds its row). */
   async #write(batch: Batch): Promise<void> {
     const starts: Extract<SessionOp, { op: 'start' }>[] = [];
@@ -368,9 +418,9 @@ export class SessionLogWriter implements SessionSink {
                  ${this.#instanceId}, to_timestamp(at / 1000.0)
           from unnest(
             ${e.map((s) => s.sessionId)}::text[], ${e.map((s) => s.kind)}::text[],
-            ${e.map((s) => s.callSid ?? null)}::text[], ${e.map((s) => s.streamSid ?? null)}::text[],
-            ${e.map((s) => s.from ?? null)}::text[], ${e.map((s) => s.to ?? null)}::text[],
-            ${e.map((s) => s.configName)}::text[], ${starts.map((s) => s.config)}::text[],
+            ${e.map((s) => storableText(s.callSid))}::text[], ${e.map((s) => storableText(s.streamSid))}::text[],
+            ${e.map((s) => storableText(s.from))}::text[], ${e.map((s) => storableText(s.to))}::text[],
+            ${e.map((s) => storableText(s.configName))}::text[], ${starts.map((s) => s.config)}::text[],
             ${e.map((s) => s.at)}::float8[]
           ) as t(id, kind, call_sid, stream_sid, from_number, to_number, config_name, config, at)
           on conflict (id) do nothing`;
@@ -393,11 +443,25 @@ export class SessionLogWriter implements SessionSink {
           set ended_at = to_timestamp(t.at / 1000.0), end_reason = t.reason, metrics = t.metrics::jsonb,
               usage = t.usage::jsonb
           from unnest(
-            ${e.map((s) => s.sessionId)}::text[], ${e.map((s) => s.at)}::float8[], ${e.map((s) => s.reason)}::text[],
+            ${e.map((s) => s.sessionId)}::text[], ${e.map((s) => s.at)}::float8[], ${e.map((s) => storableText(s.reason))}::text[],
             ${ends.map((s) => s.metrics)}::text[], ${ends.map((s) => s.usage)}::text[]
           ) as t(id, at, reason, metrics, usage)
           where s.id = t.id`;
       }
     });
   }
+}
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * SQLSTATE classes 22 (data exception) and 23 (integrity violation): the same rows fail every time. Anything else —
+ * connection loss, timeouts, shutdown, a missing table before migrations ran — may pass on a retry.
+ */
+function isDataError(err: unknown): boolean {
+  const code = sqlState(err);
+  return code !== undefined && code.length === 5 && (code.startsWith('22') || code.startsWith('23'));
 }
