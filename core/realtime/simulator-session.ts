@@ -528,7 +528,9 @@ export class SimSession {
       this.#emit('response.output_item.added', { response_id: responseId, output_index, item: { ...base, status: 'in_progress', arguments: '' } });
       this.#emit('conversation.item.added', { item: { ...base, status: 'in_progress', arguments: '' } });
       this.#emit('response.function_call_arguments.delta', { response_id: responseId, item_id: item.id, output_index, call_id: callId, delta: c.arguments });
-      this.#emit('response.function_call_arguments.done', { response_id: responseId, item_id: item.id, output_index, call_id: callId, name: c.name, arguments: c.arguments });
+      // Beta's arguments.done names no function (GA's does): a client must take the name from output_item.added/done.
+      const named = this.mode === 'ga' ? { name: c.name } : {};
+      this.#emit('response.function_call_arguments.done', { response_id: responseId, item_id: item.id, output_index, call_id: callId, ...named, arguments: c.arguments });
       const d = { ...base, status: 'completed', arguments: c.arguments };
       this.#emit('response.output_item.done', { response_id: responseId, output_index, item: d });
       if (this.mode === 'ga') this.#emit('conversation.item.done', { item: d });
