@@ -1,14 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TwilioCaller } from '../../bench/callers/twilio-caller.ts';
 import { turn } from '../../bench/callers/speech-fixtures.ts';
-import { defaultAgentConfig } from '../../core/agent-config.ts';
 import { createLogger } from '../../core/log.ts';
+import { registerToolTestRoute } from '../../transports/api-tool-test.ts';
+import { followAgentConfig, storageGatewayOptions } from '../../transports/api-storage-wiring.ts';
 import { type Harness, sessionFor, startHarness, waitFor } from '../../transports/e2e/harness.ts';
+import { registerToolsRoute } from '../../transports/tools-route.ts';
 import { type FakeN8n, startFakeN8n } from '../fakes/n8n.ts';
 import { type FakeOpenMeteo, startFakeOpenMeteo } from '../fakes/open-meteo.ts';
 import { getWeatherFromCoords } from '../get-weather-from-coords.ts';
 import { LiveToolRegistry } from '../registry.ts';
-import { webhookToolDefinitionSchema } from '../tool-definition.ts';
 import {
   functionOutputs,
   offeredToolSchemas,
@@ -29,6 +30,8 @@ afterEach(async () => {
   h = undefined;
   db = undefined;
 });
+
+const ADMIN = 'e2e-admin-token';
 
 /** What an admin posts to `/api/tools`. */
 const ORDER_STATUS = {
@@ -57,12 +60,14 @@ describe('an admin-defined webhook tool', () => {
     });
     db = await openTestStorage();
     const { storage } = db;
+    const log = createLogger('silent');
     const tools = await LiveToolRegistry.create({
       builtins: [getWeatherFromCoords({ baseUrl: meteo.url })],
       definitions: storage.toolDefinitions.definitions,
       env: { TOOL_ORDERS_KEY: 'sk-orders-42' },
-      log: createLogger('silent'),
+      log,
     });
+    const storageOptions = storageGatewayOptions(storage, log);
     const orderStatus = (args: string) => ({ functionCall: { name: 'order_status', arguments: args } });
     h = await startHarness({
       sim: {
@@ -75,17 +80,35 @@ describe('an admin-defined webhook tool', () => {
           return {};
         },
       },
+      config: { ADMIN_TOKEN: ADMIN },
       gateway: {
         tools,
-        sink: storage.sink,
-        bus: storage.bus,
-        agentConfig: defaultAgentConfig({ enabledTools: ['get_weather_from_coords', 'order_status'] }),
+        ...storageOptions,
+        // The gateway as npm start wires it: the admin API from storage, plus GET /tools and the tool test route.
+        routes: [
+          ...storageOptions.routes,
+          (app, ctx) => {
+            registerToolsRoute(app, { tools, agentConfig: ctx.agentConfig });
+            registerToolTestRoute(app, { tools, adminToken: ctx.adminToken, log: ctx.log });
+          },
+        ],
       },
     });
     const gateway = h.gateway;
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(`${h!.httpUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     const stop = tools.follow(storage.bus);
-    // How the gateway should follow the registry (see the report): live sessions resend their tools between turns.
+    const unfollow = followAgentConfig(storage, gateway);
     tools.onChange(() => gateway.setAgentConfig(gateway.ctx.agentConfig()));
+
+    // The admin offers the weather and (not yet existing) order tool in the agent config.
+    const saved = await api('PUT', '/api/agent-config', { enabledTools: ['get_weather_from_coords', 'order_status'] });
+    expect(saved.status).toBe(200);
+    await waitFor(() => gateway.ctx.agentConfig().enabledTools.includes('order_status'), 'the config to apply');
 
     // Before: a live call is offered the built-in only.
     const first = new TwilioCaller({ url: h.callUrl, audio: new Uint8Array(0), pace: 20 });
@@ -94,13 +117,18 @@ describe('an admin-defined webhook tool', () => {
     await waitFor(() => offeredTools(live).length > 0, 'the first session.update');
     expect(offeredTools(live)[0]).toEqual(['get_weather_from_coords']);
 
-    // The admin defines the tool. TODO(storage): POST it to /api/tools once that route lands; until then it goes
-    // through the same validation and store the route uses, which publishes the change on the bus.
+    // The admin defines the tool through the API; storage announces it on the bus and the registry reloads.
     const changed = new Promise((r) => tools.onChange(r));
-    await storage.toolDefinitions.create(
-      webhookToolDefinitionSchema.parse({ ...ORDER_STATUS, url: `${hook.url}/webhook/orders` }),
-    );
+    const created = await api('POST', '/api/tools', { ...ORDER_STATUS, url: `${hook.url}/webhook/orders` });
+    expect(created.status).toBe(201);
     await changed;
+    const listed = (await (await fetch(`${h.httpUrl}/tools`)).json()) as {
+      tools: { name: string; offered: boolean }[];
+    };
+    expect(listed.tools.map((t) => [t.name, t.offered])).toEqual([
+      ['get_weather_from_coords', true],
+      ['order_status', true],
+    ]);
     // The live call gets it between turns; the next call from its first session.update.
     await waitFor(() => offeredTools(live).at(-1)?.includes('order_status'), 'the live session to be offered it');
     first.hangUp();
@@ -142,6 +170,15 @@ describe('an admin-defined webhook tool', () => {
       ['order_status', true],
     ]);
     expect(JSON.stringify(logged)).not.toContain('sk-orders-42');
+
+    // The admin's test button runs it too, answering result and timing.
+    const tested = await api('POST', '/api/tools/order_status/test', { order_id: '7777' });
+    expect(tested.status).toBe(200);
+    const answer = (await tested.json()) as { ok: boolean; result: unknown; durationMs: number };
+    expect(answer).toMatchObject({ ok: true, result: { order: '7777', status: 'shipped' } });
+    expect(answer.durationMs).toBeGreaterThan(0);
+    expect(hook.requests.at(-1)!.headers['x-api-key']).toBe('sk-orders-42');
+    unfollow();
     stop();
   });
 });
