@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TwilioCaller } from '../../bench/callers/twilio-caller.ts';
 import { turn } from '../../bench/callers/speech-fixtures.ts';
 import { createLogger } from '../../core/log.ts';
-import { registerToolTestRoute } from '../../transports/api-tool-test.ts';
 import { followAgentConfig, storageGatewayOptions } from '../../transports/api-storage-wiring.ts';
 import { type Harness, sessionFor, startHarness, waitFor } from '../../transports/e2e/harness.ts';
-import { registerToolsRoute } from '../../transports/tools-route.ts';
+import { toolRoutes } from '../../transports/tools-route.ts';
 import { type FakeN8n, startFakeN8n } from '../fakes/n8n.ts';
 import { type FakeOpenMeteo, startFakeOpenMeteo } from '../fakes/open-meteo.ts';
 import { getWeatherFromCoords } from '../get-weather-from-coords.ts';
@@ -85,13 +84,7 @@ describe('an admin-defined webhook tool', () => {
         tools,
         ...storageOptions,
         // The gateway as npm start wires it: the admin API from storage, plus GET /tools and the tool test route.
-        routes: [
-          ...storageOptions.routes,
-          (app, ctx) => {
-            registerToolsRoute(app, { tools, agentConfig: ctx.agentConfig });
-            registerToolTestRoute(app, { tools, adminToken: ctx.adminToken, log: ctx.log });
-          },
-        ],
+        routes: [...storageOptions.routes, toolRoutes(tools)],
       },
     });
     const gateway = h.gateway;
