@@ -37,6 +37,8 @@ export interface SessionOptions {
 
 /** The apology cue's item id: never a model item, so a barge-in over it truncates nothing. */
 const APOLOGY_ITEM = 'voxbridge-apology';
+/** A response not created this long after speech stopped is not coming. */
+const AWAIT_RESPONSE_MS = 3000;
 /** At most this long for the apology to play before the call is ended anyway. */
 const APOLOGY_WAIT_MS = 4000;
 
@@ -79,8 +81,11 @@ export class Session {
   /** The assistant audio item the current connection is producing now (set at output_item.added). */
   #modelItem: string | undefined;
   #userSpeaking = false;
-  /** Speech stopped and its response not yet created: a turn is in flight even though nothing plays. */
-  #awaitingResponse = false;
+  /**
+   * When speech stopped and its response has not been created yet (0: none awaited): a turn is in flight even though
+   * nothing plays. Past AWAIT_RESPONSE_MS the model is taken not to answer (it may not, e.g. for noise).
+   */
+  #awaitingResponseSince = 0;
   #speechStoppedAt = 0;
   #awaitingFirstAudio = false;
   /** Audio has been sent to the caller that may not have played yet. */
@@ -260,7 +265,7 @@ export class Session {
     e.on('functionCall', (call) => live() && this.#onFunctionCall(call));
     e.on('responseCreated', (id) => {
       if (!live()) return;
-      this.#awaitingResponse = false;
+      this.#awaitingResponseSince = 0;
       this.#gate.created(id);
     });
     e.on('responseDone', (id, status, usage) => {
@@ -328,7 +333,7 @@ export class Session {
 
   #onSpeechStopped(itemId: string, audioEndMs: number): void {
     this.#userSpeaking = false;
-    this.#awaitingResponse = true;
+    this.#awaitingResponseSince = performance.now();
     this.conversation.userSlot(itemId);
     // `audio_end_ms` includes the silence server VAD waited for: the caller stopped speaking that much earlier.
     const td = this.config.turnDetection;
@@ -460,7 +465,11 @@ export class Session {
 
   /** A quiet moment: switching model connections now loses nothing and nobody hears it. */
   #betweenTurns(): boolean {
-    return !this.ended && !this.#gate.busy && this.#gate.toolsRunning === 0 && !this.#userSpeaking && !this.#awaitingResponse && !this.#playing;
+    return !this.ended && !this.#gate.busy && this.#gate.toolsRunning === 0 && !this.#userSpeaking && !this.#awaitingResponse() && !this.#playing;
+  }
+
+  #awaitingResponse(): boolean {
+    return this.#awaitingResponseSince > 0 && performance.now() - this.#awaitingResponseSince < AWAIT_RESPONSE_MS;
   }
 
   /** Makes `leg` the model connection: the conversation so far is replayed on it, the old one is closed. */
@@ -471,14 +480,14 @@ export class Session {
     }
     const old = this.#model;
     // A response cut off with its connection is owed again; one asked for and not yet made is owed too.
-    const lostResponse = this.#gate.busy || this.#awaitingResponse;
+    const lostResponse = this.#gate.busy || this.#awaitingResponse();
     this.#droppedBefore += old.counters.dropped;
     this.#metrics.counters.invalidMessages += old.counters.invalid;
     this.#attachModel(leg);
     if (old !== leg) old.close(reason);
     this.#modelItem = undefined;
     this.#userSpeaking = false;
-    this.#awaitingResponse = false;
+    this.#awaitingResponseSince = 0;
     this.#awaitingFirstAudio = false;
     this.#clock.reset();
     this.#gate.reset();

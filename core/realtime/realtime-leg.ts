@@ -48,6 +48,11 @@ export interface RealtimeLegOptions {
   connectTimeoutMs?: number;
   /** Audio frames held while the socket opens; past this the oldest are dropped (and counted). */
   maxQueuedMessages?: number;
+  /**
+   * Ping the server this often; no pong by the next ping fails the leg (`model_unresponsive`). A socket whose peer
+   * vanished without a FIN (a network drop) otherwise looks open for minutes while the caller hears nothing.
+   */
+  heartbeatMs?: number;
 }
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -75,6 +80,9 @@ export class RealtimeLeg {
   #maxQueued: number;
   #closing = false;
   #connectTimer: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #pongDue = false;
+  readonly #heartbeatMs: number;
   #activeResponse: string | undefined;
   #calledIds = new Set<string>();
   /** Function names by call id, from `output_item.added`: beta's `function_call_arguments.done` has no `name`. */
@@ -89,6 +97,7 @@ export class RealtimeLeg {
     this.outputFormat = opts.outputFormat;
     this.#log = opts.log;
     this.#maxQueued = opts.maxQueuedMessages ?? 500;
+    this.#heartbeatMs = opts.heartbeatMs ?? 5000;
     this.#outBytesPerMs = bytesPerMs(opts.outputFormat);
     const url = new URL(opts.url);
     url.searchParams.set('model', opts.model);
@@ -101,6 +110,9 @@ export class RealtimeLeg {
       this.#fail('model_connect_timeout', 'model socket did not open in time', true);
     }, opts.connectTimeoutMs ?? 10_000);
     this.#ws.on('open', () => this.#onOpen());
+    this.#ws.on('pong', () => {
+      this.#pongDue = false;
+    });
     this.#ws.on('message', (data, isBinary) => {
       if (!isBinary) this.#onMessage(data.toString());
     });
@@ -165,6 +177,7 @@ export class RealtimeLeg {
     if (this.#closing) return;
     this.#closing = true;
     clearTimeout(this.#connectTimer);
+    clearInterval(this.#heartbeat);
     this.#queue.length = 0;
     if (this.#ws.readyState === WebSocket.CONNECTING) this.#ws.terminate();
     else if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(1000, reason.slice(0, 120));
@@ -189,6 +202,12 @@ export class RealtimeLeg {
 
   #onOpen(): void {
     clearTimeout(this.#connectTimer);
+    this.#heartbeat = setInterval(() => {
+      if (this.#pongDue) return this.#fail('model_unresponsive', 'model socket did not answer a ping', true);
+      this.#pongDue = true;
+      this.#ws.ping();
+    }, this.#heartbeatMs);
+    this.#heartbeat.unref();
     for (const text of this.#queue) this.#ws.send(text);
     this.#queue.length = 0;
     this.events.emit('open');
@@ -196,6 +215,7 @@ export class RealtimeLeg {
 
   #onClose(code: number, reason: string): void {
     clearTimeout(this.#connectTimer);
+    clearInterval(this.#heartbeat);
     this.#activeResponse = undefined;
     this.events.emit('closed', code, reason, this.#closing);
     this.events.removeAllListeners();
