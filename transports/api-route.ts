@@ -5,8 +5,8 @@ import type { Logger } from '../core/log.ts';
 import { isAdmin } from './admin-auth.ts';
 import { HttpError, type Reply, reply, send, sendError } from './http.ts';
 
-/** Admin API bodies are config and tool definitions: 64 KiB is room for 20 000 characters of instructions. */
-export const API_BODY_LIMIT = 64 * 1024;
+/** Admin API bodies are config and tool definitions: 128 KiB holds 20 000 characters of instructions in any script. */
+export const API_BODY_LIMIT = 128 * 1024;
 
 /** What a handler gets: everything read from the request before the first await (uWS requests die there). */
 export interface ApiRequest {
