@@ -92,9 +92,8 @@ describe('two gateway processes on one database', () => {
     sim = new RealtimeSimulator({ firstAudioDelayMs: 20, transcribe: () => `question ${++q}`, answer: () => ({ toneMs: 300, transcript: 'aye' }) });
     await sim.start();
     const env = { DATABASE_URL: tdb.url!, OPENAI_REALTIME_URL: sim.url };
-    // One after the other: the first migrates, the second finds the schema current (the lock is tested elsewhere).
-    a = await startGatewayProcess(env);
-    b = await startGatewayProcess(env);
+    // Together, on an empty database: one migrates and seeds the config under the advisory lock, the other waits.
+    [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
   }, 90_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
