@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
@@ -93,20 +94,23 @@ interface VoiceToVoice {
   bargeEndToEnd: number[];
 }
 
-/** Calls taking turns quickly (caller paced 4× real time), the model answering at once with a short tone. */
+/**
+ * Calls taking turns at real time (a phone line's pace: the gateway's load is what production sees, and the bench
+ * process stays light enough not to be the one adding latency), the model answering at once with a short tone.
+ */
 async function voiceToVoice(calls: number, turns: number): Promise<Omit<VoiceToVoice, 'added' | 'bargeEndToEnd'>> {
   const r = await rig({ firstAudioDelayMs: 0, realtimeFactor: Number.POSITIVE_INFINITY, answer: () => ({ toneMs: 100 }) });
   const inbound: number[] = [];
   const outbound: number[] = [];
   const runCall = async (i: number) => {
-    const caller = new TwilioCaller({ url: r.url, audio: new Uint8Array(0), pace: 4, continuous: true });
+    const caller = new TwilioCaller({ url: r.url, audio: new Uint8Array(0), pace: 1, continuous: true });
     const spurt = talkSpurt(200, 300 + i * 13, 7000 + i * 50);
     await caller.call();
     for (let t = 0; t < turns; t++) {
       await caller.speak(spurt, 0);
       const spoke = performance.now();
       await waitUntil(() => caller.received.some((m) => m.at > spoke && m.event.event === 'media'), 3000);
-      await sleep(60);
+      await sleep(150 + ((i * 37) % 100));
     }
     caller.hangUp();
     // This call's model session: the one that heard this call's (distinct) speech.
@@ -216,6 +220,7 @@ async function waitForMedia(caller: TwilioCaller, after: number, timeoutMs: numb
 }
 
 export default async function run(ctx: BenchContext): Promise<BenchResult> {
+  const loadBefore = os.loadavg()[0]!;
   const transit = await transitMs(ctx.quick ? 200 : 1000);
   const v = await voiceToVoice(ctx.quick ? 4 : 10, ctx.quick ? 15 : 40);
   const direct = pct(transit, 0.5) * 2;
@@ -241,9 +246,10 @@ export default async function run(ctx: BenchContext): Promise<BenchResult> {
       },
     ],
     notes: [
-      `voice to voice: ${ctx.quick ? 4 : 10} calls × ${ctx.quick ? 15 : 40} turns at once, callers paced 4× real time, simulator answering with no delay; direct transit = 2 × p50 one-way loopback transit.`,
+      `voice to voice: ${ctx.quick ? 4 : 10} calls × ${ctx.quick ? 15 : 40} turns at once, callers at real time, simulator answering with no delay; direct transit = 2 × p50 one-way loopback transit.`,
       `truncation: ${ctx.quick ? 6 : 16} calls at real time, ${ctx.quick ? 4 : 8} interruptions each at random points (40–2340 ms) of 2.6 s answers streamed at 4× real time; the truth is the caller's own playback record.`,
       'Gateway-internal histograms have ~4% bucket resolution; the other figures are exact order statistics.',
+      `Load average (1 min) at start ${loadBefore.toFixed(2)}, at end ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores: tails on a shared machine are mostly scheduling; the loopback transit row, which involves no gateway, shows the noise floor.`,
     ],
   };
 }
