@@ -191,6 +191,19 @@ describe('tool calls', () => {
     caller.hangUp();
   });
 
+  it('follows a simulator scripted by data (no code): call, output, answer', async () => {
+    const { calls } = await setup({ script: [{ functionCall: { name: 'lookup_order', arguments: '{"id":3}' } }, { toneMs: 200, transcript: 'Your order shipped.' }] });
+    const audio = turn(300, 600, 590);
+    const caller = new TwilioCaller({ url: h!.callUrl, audio, pace: 10 });
+    await caller.call();
+    const sim = await waitFor(() => sessionFor(h!.sim, audio), 'the model session');
+    await waitFor(() => sim.responses === 2 && !sim.activeResponseId, 'the scripted answer', 3000);
+    expect(calls.runs.map((r) => r.args)).toEqual([{ id: 3 }]);
+    expect(JSON.parse(outputs(sim)[0]!.output)).toMatchObject({ id: 3, status: 'shipped' });
+    await waitFor(() => caller.receivedAudio.length > 0, 'the answer at the caller');
+    caller.hangUp();
+  });
+
   it('aborts a running tool when the call ends', async () => {
     const { calls } = await setup({ answer: () => ({ functionCall: { name: 'hang', arguments: '{}' } }) });
     const audio = turn(300, 600, 610);

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RealtimeSimulator } from './simulator.ts';
 
-/** `npm run simulator -- --port 8090 [--mirror] [--first-audio-ms 50] [--answer-ms 1200] [--realtime-factor 4]` */
+/**
+ * `npm run simulator -- --port 8090 [--mirror] [--first-audio-ms 50] [--answer-ms 1200] [--realtime-factor 4]
+ * [--max-session-ms 20000] [--script answers.json]`
+ */
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '8090' },
@@ -12,6 +16,8 @@ const { values } = parseArgs({
     'delta-ms': { type: 'string' },
     'realtime-factor': { type: 'string' },
     'max-session-ms': { type: 'string' },
+    /** JSON array of answers, e.g. [{"functionCall":{"name":"get_weather","arguments":"{}"}},{"toneMs":800}] */
+    script: { type: 'string' },
   },
 });
 
@@ -25,6 +31,7 @@ const sim = new RealtimeSimulator({
   deltaMs: num(values['delta-ms']),
   realtimeFactor: num(values['realtime-factor']),
   maxSessionMs: num(values['max-session-ms']),
+  script: values.script ? JSON.parse(readFileSync(values.script, 'utf8')) : undefined,
   keepEnded: 0,
 });
 const port = await sim.start();

@@ -134,6 +134,8 @@ export class SimSession {
    * coming, and the gateway must drop it by item.
    */
   honorInterrupts = true;
+  /** Responses made so far (the index into a scripted simulator's answers). */
+  responses = 0;
   /** Speech, responses and first audio, with times: what latency benches measure against. */
   readonly timeline: SimTimelineEntry[] = [];
 
@@ -431,6 +433,7 @@ export class SimSession {
     const outputs = this.#functionOutputs;
     this.#functionOutputs = [];
     const answer = this.hooks.answer?.({ session: this, trigger, speech, functionOutputs: outputs, instructions }) ?? {};
+    this.responses++;
     const responseId = `resp_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
     const item: ItemState = { id: newItemId(), role: 'assistant', type: 'message', text: '', sentBytes: 0 };
     this.#mark('response_created', responseId);

@@ -1,6 +1,6 @@
 import uWS from 'uWebSockets.js';
 import type { ApiMode } from './event-names.ts';
-import { type SimSessionHooks, SimSession, type SimulatorTimings } from './simulator-session.ts';
+import { type Answer, type SimSessionHooks, SimSession, type SimulatorTimings } from './simulator-session.ts';
 
 export interface SimulatorOptions extends Partial<SimulatorTimings>, SimSessionHooks {
   port?: number;
@@ -9,6 +9,11 @@ export interface SimulatorOptions extends Partial<SimulatorTimings>, SimSessionH
   mirror?: boolean;
   /** Keep ended sessions for inspection, up to this many. */
   keepEnded?: number;
+  /**
+   * Scripted answers, as data: each session answers its first responses with these, in order (a tool call, then
+   * speech, ...), then falls back to `answer` or the default. What `npm run simulator -- --script file.json` loads.
+   */
+  script?: Answer[];
   /** Every new session starts with this many lost `response.create` races (see `SimSession.activeResponseRaces`). */
   activeResponseRaces?: number;
 }
@@ -53,7 +58,10 @@ export class RealtimeSimulator {
     }
     // Hooks read through the options object, so a test may swap them between turns.
     this.#hooks = {
-      answer: (ctx) => this.opts.answer?.(ctx) ?? {},
+      answer: (ctx) => {
+        const scripted = this.opts.script?.[ctx.session.responses];
+        return scripted ?? this.opts.answer?.(ctx) ?? {};
+      },
       transcribe: (speech, s) => this.opts.transcribe?.(speech, s),
     };
     this.#app.ws<SocketData>('/*', {
