@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mulawDecode } from '../codecs/g711.ts';
@@ -124,6 +125,9 @@ export default async function run(ctx: BenchContext): Promise<BenchResult> {
   const warmupMs = ctx.quick ? 500 : 1000;
   const measureMs = ctx.quick ? 2000 : 5000;
 
+  const loadAtStart = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
   const tp: Array<Array<string | number>> = [];
   const delay: Array<Array<string | number>> = [];
   const pg = await open('postgres');
@@ -198,9 +202,9 @@ export default async function run(ctx: BenchContext): Promise<BenchResult> {
     notes: [
       "postgres: the machine's PostgreSQL on 127.0.0.1 (a fresh database per run); pglite: embedded PGlite served by pglite-socket in this same process, so its query execution (WASM) runs on this event loop.",
       'p99 added = p99 loop delay with the sink minus the mean p99 of the discarding runs just before and after, same row rate. perf_hooks monitorEventLoopDelay, 1 ms resolution.',
-      'live bus feed: each event also goes out as one NOTIFY on the `session` channel (what dashboards on other instances read), as the gateway\'s sink does.',
+      'live bus feed: events also go out on the `session` channel (what dashboards on other instances read), gathered into one NOTIFY per ≤ 50 ms, as the gateway\'s sink does.',
       'A real call records ~1 row/s (transcripts, tool calls, turn events); 25 rows/s per call is a stress level.',
-      'The machine is shared (2 cores, other suites may run): compare rows of one run, not across runs.',
+      `The machine is shared (2 cores, other suites may run; load average ${loadAtStart} at start): compare rows of one run, not across runs.`,
     ],
   };
 }
