@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentConfig } from './agent-config.ts';
 import { apologyCue } from './apology-cue.ts';
+import { truncationsFor } from './barge-in.ts';
 import { type AudioChunk, type AudioFormat, base64ByteLength, bytesPerMs, sameFormat } from './audio-format.ts';
 import type { CallInfo, CallerLeg } from './caller-leg.ts';
 import { ConversationLog } from './conversation-log.ts';
@@ -93,6 +94,13 @@ export class Session {
   #audioSeq = 0;
   /** The last item whose audio went to the caller. */
   #lastSentItem: string | undefined;
+  /** The item that may still be playing from a retired connection, and how much audio that connection sent for it. */
+  #retiredItem = { itemId: '', ms: 0 };
+  /** Items and their audio as the barge-in sees them: the current connection's, and the one still playing from before. */
+  readonly #items = {
+    audioMsOf: (id: string) => (this.#model.knowsItem(id) ? this.#model.audioMsOf(id) : id === this.#retiredItem.itemId ? this.#retiredItem.ms : 0),
+    knowsItem: (id: string) => this.#model.knowsItem(id),
+  };
   #modelsOpened = 1;
   #droppedBefore = 0;
   readonly turnLatency = new Histogram();
@@ -356,25 +364,13 @@ export class Session {
     this.#metrics.bargeInToClearMs.record(performance.now() - t0);
     this.#metrics.counters.bargeIns++;
     this.bargeIns++;
-    let truncated: { itemId: string; ms: number } | undefined;
-    if (heard && heard.itemId !== APOLOGY_ITEM) {
-      // The server rejects an audio_end_ms past what it sent for the item.
-      const total = this.#model.audioMsOf(heard.itemId);
-      const endMs = Math.min(heard.heardMs, total);
-      // An item of a retired connection exists on this one only as replayed text: there is nothing to truncate.
-      if (this.#model.knowsItem(heard.itemId)) this.#model.truncate(heard.itemId, endMs);
-      this.#transcripts.cut(heard.itemId, endMs, total);
-      truncated = { itemId: heard.itemId, ms: endMs };
+    // The apology cue is the gateway's own audio: no model item to cut.
+    const cuts = truncationsFor(heard?.itemId === APOLOGY_ITEM ? undefined : heard, streaming, this.#lastSentItem, this.#items);
+    for (const t of cuts) {
+      if (t.send) this.#model.truncate(t.itemId, t.audioEndMs);
+      this.#transcripts.cut(t.itemId, t.audioEndMs, t.sentMs);
     }
-    if (streaming && streaming !== heard?.itemId) {
-      // The model is still producing an item. If the caller had heard all of it that was sent (nothing pending), the
-      // cut is there; otherwise they have not begun to hear it, and the model said none of it.
-      const sent = this.#model.audioMsOf(streaming);
-      const endMs = !heard && streaming === this.#lastSentItem ? sent : 0;
-      this.#model.truncate(streaming, endMs);
-      this.#transcripts.cut(streaming, endMs, sent);
-      truncated ??= { itemId: streaming, ms: endMs };
-    }
+    const truncated = cuts[0] && { itemId: cuts[0].itemId, ms: cuts[0].audioEndMs };
     if (truncated) this.#turns.truncated(truncated.itemId, truncated.ms);
     this.#record({ type: 'event', name: 'barge_in', data: { itemId: truncated?.itemId, audioEndMs: truncated ? Math.floor(truncated.ms) : undefined, userItemId } });
   }
@@ -482,6 +478,7 @@ export class Session {
     // A response cut off with its connection is owed again; one asked for and not yet made is owed too.
     const lostResponse = this.#gate.busy || this.#awaitingResponse();
     this.#droppedBefore += old.counters.dropped;
+    if (this.#lastSentItem && old.knowsItem(this.#lastSentItem)) this.#retiredItem = { itemId: this.#lastSentItem, ms: old.audioMsOf(this.#lastSentItem) };
     this.#metrics.counters.invalidMessages += old.counters.invalid;
     this.#attachModel(leg);
     if (old !== leg) old.close(reason);

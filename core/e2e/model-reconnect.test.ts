@@ -78,6 +78,30 @@ describe('model connection lost or expiring', () => {
     expect(first.inputBytes).toBeGreaterThanOrEqual(inBefore);
   });
 
+  it('cuts an answer still playing from a dropped connection without sending its item to the new one', async () => {
+    const s = sink();
+    const words = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet';
+    h = await startHarness({ sim: { transcribe: () => 'tell me', answer: () => ({ toneMs: 2000, transcript: words }) }, gateway: { sink: s } });
+    const caller = new TwilioCaller({ url: h.callUrl, audio: turn(200, 550, 520), pace: 1, continuous: true });
+    void caller.call();
+    const first = await waitFor(() => h!.sim.sessions[0], 'the model session');
+    const playing = await waitFor(() => caller.received.find((r) => r.event.event === 'media'), 'the answer to start', 3000);
+    await new Promise((r) => setTimeout(r, Math.max(0, playing.at + 300 - performance.now())));
+    h.sim.drop(first);
+    const second = await waitFor(() => h!.sim.sessions[1], 'a new model session', 3000);
+    await new Promise((r) => setTimeout(r, Math.max(0, playing.at + 1000 - performance.now())));
+    void caller.speak(turn(200, 550, 560));
+    await waitFor(() => caller.clearLog.length === 1, 'the clear');
+    const cut = await waitFor(() => s.events.find((e) => e.type === 'transcript' && e.role === 'assistant'), 'the cut transcript');
+    expect(cut).toMatchObject({ truncated: true });
+    const kept = (cut as { text: string }).text.split(' ').length;
+    expect(kept).toBeGreaterThanOrEqual(4);
+    expect(kept).toBeLessThanOrEqual(6);
+    expect(second.received.some((r) => r.type === 'conversation.item.truncate')).toBe(false);
+    expect(caller.clearLog[0]!.heardMs).toBeGreaterThan(900);
+    caller.hangUp();
+  });
+
   it('rolls over when the server expires the session (session_expired) and carries on', async () => {
     const s = sink();
     h = await startHarness({ sim: { ...numbered(), maxSessionMs: 1200 }, gateway: { sink: s } });
