@@ -34,9 +34,11 @@ export async function createTestDatabase(
 }
 
 async function createServerDatabase(overrides: Partial<Record<keyof Config, string | number>>): Promise<TestDatabase> {
-  const name = `voxbridge_test_${randomBytes(6).toString('hex')}`;
+  // The creation time is in the name, so databases left by a run that crashed before dropping them can be swept.
+  const name = `voxbridge_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(TEST_SERVER_URL, { max: 1, connect_timeout: 5, onnotice: () => {} });
   try {
+    await sweepAbandoned(admin);
     await admin.unsafe(`create database ${name}`);
   } finally {
     await admin.end({ timeout: 2 });
@@ -58,6 +60,16 @@ async function createServerDatabase(overrides: Partial<Record<keyof Config, stri
       }
     },
   };
+}
+
+/** Drops test databases older than an hour that nobody is connected to (a crashed run's leftovers). */
+async function sweepAbandoned(admin: postgres.Sql): Promise<void> {
+  const rows = await admin<{ datname: string }[]>`
+    select datname from pg_database d
+    where datname ~ '^voxbridge_test_[0-9]+_[0-9a-f]+$'
+      and split_part(datname, '_', 3)::bigint < extract(epoch from now()) - 3600
+      and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)`;
+  for (const { datname } of rows) await admin.unsafe(`drop database if exists ${datname}`).catch(() => {});
 }
 
 /**
