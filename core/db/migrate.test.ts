@@ -107,6 +107,9 @@ describe('data directory lock', () => {
       await writeFile(join(dir, 'voxbridge.lock'), '4194399\n');
       const again = lockDataDir(dir);
       again.release();
+      // A live process (our parent) holds it: refused, and its lock left alone.
+      await writeFile(join(dir, 'voxbridge.lock'), `${process.ppid}\n`);
+      expect(() => lockDataDir(dir)).toThrow(new RegExp(`in use by process ${process.ppid}`));
       // Our own pid, but not a lock we hold: a previous process with the same pid (pid 1 in a container) left it.
       await writeFile(join(dir, 'voxbridge.lock'), `${process.pid}\n`);
       const third = lockDataDir(dir);

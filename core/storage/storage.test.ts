@@ -37,6 +37,11 @@ describe.each(BACKENDS)('storage on %s', (backend) => {
     expect(await storage.ready()).toBe(true);
   });
 
+  it.runIf(backend === 'pglite')('refuses to open an embedded data directory another owner holds', async () => {
+    await expect(openStorage(tdb.config, log)).rejects.toMatchObject({ code: 'database_locked' });
+    expect(await storage.ready()).toBe(true);
+  });
+
   it('saves a patch as a new active version, keeps history, and tells live configs', async () => {
     const changed = nextChange(storage);
     const { stored, changed: didChange } = await storage.configs.save({ voice: 'cedar', greeting: 'Say hello' });
