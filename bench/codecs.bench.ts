@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import libsamplerate from '@alexanderolsen/libsamplerate-js';
@@ -23,10 +24,11 @@ import type { BenchContext, BenchResult, BenchTable } from './bench-types.ts';
  *    implementation, on its whole-buffer output: the gain at the top of the pass band that must stay flat, and the
  *    worst image or alias of a set of tones relative to the tone.
  *  - The pool against inline work: S sessions each sending one 8k mu-law → 24k PCM frame per event-loop turn.
- *    Main-thread time is the main event loop's active time (`eventLoopUtilization`), so worker time is excluded.
  *
- * Timings are medians over repeats; every result is folded into a checksum that is reported, so no work can be
- * optimised away (mitata's `do_not_optimize`).
+ * Times are CPU time of the main thread (see threadCpuNs): waiting for a core on this shared 2-core machine is not
+ * counted, nor is the pool's worker time. (GC work a peer's allocations cause on V8's helper threads is not counted
+ * either, which flatters the allocating peers.) Contenders are interleaved and the median of many runs is kept;
+ * every result goes to a sink that is reported, so no work can be optimised away (mitata's `do_not_optimize`).
  */
 
 let sink = 0;
@@ -41,20 +43,36 @@ function consume(x: ArrayLike<number>): void {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /**
- * ns per call of each of `fns`: each is warmed up, then all are run in turn, `repeats` rounds of at least `minMs`
- * each, and the median per function is kept. Interleaving puts every contender under the same background load, so
- * the ratios hold even on a shared machine.
+ * CPU time of the calling thread in ns. On Linux it is read from /proc/thread-self/schedstat, so time the thread
+ * spends waiting for a core (this machine is shared) is not counted and worker threads never are; elsewhere
+ * `process.cpuUsage()`, which covers the whole process.
+ */
+const threadCpuNs: () => number = (() => {
+  try {
+    readFileSync('/proc/thread-self/schedstat', 'utf8');
+    return () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) * 1000;
+    };
+  }
+})();
+
+/**
+ * CPU ns per call of each of `fns`: each is warmed up, then all are run in turn, `repeats` rounds of at least
+ * `minMs` each, and the median per function is kept. Interleaving puts every contender under the same conditions,
+ * so the ratios hold even on a shared machine.
  */
 function nsPerCall(fns: Array<(i: number) => void>, minMs: number, repeats: number, callsPerCheck = 16): number[] {
   const once = (fn: (i: number) => void) => {
     let calls = 0;
     const start = performance.now();
-    let now = start;
-    while (now - start < minMs) {
+    const cpu0 = threadCpuNs();
+    while (performance.now() - start < minMs) {
       for (let k = 0; k < callsPerCheck; k++) fn(calls++);
-      now = performance.now();
     }
-    return ((now - start) * 1e6) / calls;
+    return (threadCpuNs() - cpu0) / calls;
   };
   for (const fn of fns) once(fn);
   const runs = fns.map(() => [] as number[]);
@@ -364,7 +382,7 @@ const PCM_24K: AudioFormat = { codec: 'pcm16', rate: 24000 };
  * S sessions, one 20 ms frame each per round. Inline: the frames are transcoded right away, as a session would
  * without the pool; its main-thread time is simply the time taken. Pooled: every session's frame is handed to the
  * pool in the same turn and the round waits for all results (one batch in flight, as when frames arrive every
- * 20 ms); main-thread time is the event loop's active time, so the workers' time is not counted.
+ * 20 ms). Main-thread time is that thread's CPU time (threadCpuNs), so the workers' time is not counted.
  * Returns a measurement: `rounds` rounds → main-thread µs per frame and frames per second.
  */
 function poolDriver(pool: CodecPool | null, sessions: number) {
@@ -373,10 +391,10 @@ function poolDriver(pool: CodecPool | null, sessions: number) {
   if (pool === null) {
     const ts = Array.from({ length: sessions }, () => createTranscoder(PCMU_8K, PCM_24K));
     return async (rounds: number) => {
-      const t0 = performance.now();
+      const cpu0 = threadCpuNs();
       // The copy is what hands a frame on (the transcoder's buffer is reused).
       for (let r = 0; r < rounds; r++) for (const t of ts) consume(t.process(frames[r % 50]!).slice());
-      const us = ((performance.now() - t0) * 1000) / (sessions * rounds);
+      const us = (threadCpuNs() - cpu0) / 1000 / (sessions * rounds);
       return { mainUsPerFrame: us, framesPerSecond: 1e6 / us };
     };
   }
@@ -385,13 +403,12 @@ function poolDriver(pool: CodecPool | null, sessions: number) {
     for (const out of await Promise.all(streams.map((s) => s.process(frames[r % 50]!)))) consume(out);
   };
   return async (rounds: number) => {
-    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = threadCpuNs();
     const t0 = performance.now();
     for (let r = 0; r < rounds; r++) await round(r);
     const wall = performance.now() - t0;
-    const elu = performance.eventLoopUtilization(elu0);
     const total = sessions * rounds;
-    return { mainUsPerFrame: (elu.active * 1000) / total, framesPerSecond: (total / wall) * 1000 };
+    return { mainUsPerFrame: (threadCpuNs() - cpu0) / 1000 / total, framesPerSecond: (total / wall) * 1000 };
   };
 }
 
