@@ -20,6 +20,8 @@ export class GatewayMetrics {
   sessionsActive = 0;
   /** Gateway-added latency per outbound frame: arrival from the model to handed to the caller's socket. */
   readonly frameLatencyMs = new Histogram();
+  /** Gateway-added latency per inbound frame: arrival from the caller to handed to the model's socket. */
+  readonly inboundFrameLatencyMs = new Histogram();
   /** Caller stopped speaking (speech_stopped) to first model audio sent to the caller. */
   readonly voiceToVoiceMs = new Histogram();
   readonly bargeInToClearMs = new Histogram();
@@ -48,6 +50,7 @@ export class GatewayMetrics {
     counter('voxbridge_tool_errors_total', 'Tool calls that failed.', c.toolErrors);
     counter('voxbridge_model_reconnects_total', 'Model connections replaced mid-call.', c.modelReconnects);
     summary('voxbridge_frame_latency_seconds', 'Gateway-added latency per outbound frame.', this.frameLatencyMs);
+    summary('voxbridge_inbound_frame_latency_seconds', 'Gateway-added latency per inbound frame.', this.inboundFrameLatencyMs);
     summary('voxbridge_voice_to_voice_seconds', 'Caller stopped speaking to first model audio sent.', this.voiceToVoiceMs);
     summary('voxbridge_barge_in_to_clear_seconds', 'speech_started to clear sent.', this.bargeInToClearMs);
     summary('voxbridge_tool_duration_seconds', 'Tool call durations.', this.toolDurationMs);

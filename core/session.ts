@@ -229,6 +229,7 @@ export class Session {
     this.#model.sendAudio(chunk);
     const bytes = chunk.wire !== undefined ? base64ByteLength(chunk.wire) : (chunk.data?.byteLength ?? 0);
     this.#clock.push(bytes / this.#inBytesPerMs, chunk.at);
+    this.#metrics.inboundFrameLatencyMs.record(performance.now() - chunk.at);
   }
 
   #newLeg(): RealtimeLeg {
