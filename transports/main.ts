@@ -5,6 +5,7 @@ import { RealtimeSimulator } from '../core/realtime/simulator.ts';
 import { openStorage } from '../core/storage/storage.ts';
 import { createToolRegistry } from '../tools/create-tool-registry.ts';
 import { followAgentConfig, storageGatewayOptions } from './api-storage-wiring.ts';
+import { registerToolTestRoute } from './api-tool-test.ts';
 import { startGateway } from './gateway.ts';
 
 /** `npm start`: the gateway, with the built-in Realtime simulator as the model when no OPENAI_API_KEY is set. */
@@ -31,7 +32,14 @@ async function main(): Promise<void> {
   // Storage: DATABASE_URL, or embedded PGlite in DATA_DIR. Tools: built-ins plus the admin-defined ones it stores.
   const storage = await openStorage(config, log);
   const tools = await createToolRegistry(config, { log, definitions: storage.toolDefinitions.definitions, bus: storage.bus });
-  const gateway = await startGateway({ config, log, tools: tools.registry, ...storageGatewayOptions(storage, log) });
+  const wired = storageGatewayOptions(storage, log);
+  const gateway = await startGateway({
+    config,
+    log,
+    tools: tools.registry,
+    ...wired,
+    routes: [...wired.routes, (app, ctx) => registerToolTestRoute(app, { tools: tools.registry, adminToken: ctx.adminToken, log })],
+  });
   const unfollow = followAgentConfig(storage, gateway);
   // A tool definition change reaches live sessions the way a config change does: resent between turns.
   tools.registry.onChange(() => gateway.setAgentConfig(gateway.ctx.agentConfig()));
