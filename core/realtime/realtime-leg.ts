@@ -306,7 +306,7 @@ export class RealtimeLeg {
     },
     'response.output_item.done': (msg) => {
       const m = this.#parse(ev.outputItem, msg, 'output_item.done');
-      if (!m || m.item.type !== 'function_call' || !m.item.call_id) return;
+      if (m?.item.type !== 'function_call' || !m.item.call_id) return;
       this.#functionCall({ callId: m.item.call_id, name: m.item.name ?? '', arguments: m.item.arguments ?? '', itemId: m.item.id });
     },
     'response.function_call_arguments.done': (msg) => {
