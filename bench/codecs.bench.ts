@@ -422,6 +422,7 @@ async function poolRows(quick: boolean): Promise<{ rows: Row[]; notes: string[] 
   await Promise.all(pools.map(([, p]) => p.ready()));
   const perFrameNs = estimateNs(createTranscoder(PCMU_8K, PCM_24K), 160);
   let breakEven: number | undefined;
+  const oneThread = new Map<number, number>();
   for (const s of batchSizes) {
     const rounds = Math.max(10, Math.round((quick ? 1500 : 4000) / s));
     const drivers: Array<[string, (rounds: number) => Promise<{ mainUsPerFrame: number; framesPerSecond: number }>]> = [
@@ -444,17 +445,25 @@ async function poolRows(quick: boolean): Promise<{ rows: Row[]; notes: string[] 
       if (i === 0) continue;
       const m = med[i]!;
       const saves = inline.mainUsPerFrame / m.mainUsPerFrame;
+      if (i === 1) oneThread.set(s, m.mainUsPerFrame);
       if (breakEven === undefined && i === 1 && saves >= 1) breakEven = s;
       const verdict = saves >= 1 ? `main thread ${saves.toFixed(1)}× less` : `main thread ${(1 / saves).toFixed(1)}× more`;
       rows.push(['pool', work, name, m.mainUsPerFrame, '', Math.round(m.framesPerSecond), '', verdict]);
     }
   }
   await Promise.all(pools.map(([, p]) => p.close()));
+  // Main-thread cost model of a pooled batch (1 thread): a fixed hop plus a per-frame share, fitted to the smallest
+  // and largest batches.
+  const one = oneThread.get(batchSizes[0]!)!;
+  const big = batchSizes.at(-1)!;
+  const perFrame = (oneThread.get(big)! * big - one * batchSizes[0]!) / (big - batchSizes[0]!);
+  const hop = one * batchSizes[0]! - perFrame * batchSizes[0]!;
   const notes = [
-    `pool: 8k mu-law → 24k PCM (voice). For pool rows "µs / 20 ms frame" is main-thread time per frame and ` +
-      `"frames / s" the rate with one batch in flight. A hop costs the main thread about the same whatever the ` +
-      `batch size, so pooling breaks even from ~${breakEven ?? `>${batchSizes.at(-1)}`} frames (1 thread); the code ` +
-      `sends a batch only when its estimated work ≥ ${INLINE_BELOW_NS / 1000} µs (INLINE_BELOW_NS, codecs/pool.ts).`,
+    `pool: 8k mu-law → 24k PCM (voice). For pool rows "µs / 20 ms frame" is main-thread CPU per frame and ` +
+      `"frames / s" the rate with one batch in flight. A pooled batch costs the main thread ≈ ${hop.toFixed(0)} µs ` +
+      `plus ≈ ${perFrame.toFixed(1)} µs per frame, so pooling breaks even from ~${breakEven ?? `>${big}`} frames ` +
+      `(1 thread); the code sends a batch only when its estimated work ≥ ${INLINE_BELOW_NS / 1000} µs ` +
+      `(INLINE_BELOW_NS, codecs/pool.ts).`,
   ];
   return { rows, notes };
 }

@@ -27,9 +27,9 @@ export default function runBatch(request: Uint8Array): unknown {
   for (const s of streams) {
     const { from, to } = kindOf(s.key);
     headerInts += 2 + 2 * s.frames.length;
-    // The state afterwards holds at most the inputs before plus these frames; each frame's output is at most
+    // Sized tight: the whole buffer is transferred, unused tail included. Each frame's output is at most
     // ceil(n · to / from) + 1 samples.
-    maxBody += 8 * (s.stateLength + s.frames.reduce((a, f) => a + f.length, 0)) + 8;
+    maxBody += 8 * transcoderFor(s.key).maxStateLength;
     const bytesPerSample = to.codec === 'pcm16' ? 2 : 1;
     for (const f of s.frames) maxBody += (Math.ceil((f.length * to.rate) / from.rate) + 2) * bytesPerSample + 8;
   }

@@ -25,11 +25,12 @@ import type { ResampleQuality } from './resample.ts';
 import { type AudioData, createTranscoder, type Transcoder } from './transcode.ts';
 
 /**
- * Below this much estimated work a batch runs inline. From the bench (`npm run bench -- codecs`, pool rows; 2-core
- * EPYC): a hop costs the main thread ~70–80 µs per batch (Piscina's postMessage and wake-up alone ~30 µs) plus
- * ~2–5 µs per frame (promises, packing, result views), while an inline 8k→24k frame costs ~8–11 µs. The main thread
- * breaks even at ~16–32 such frames (≈ 110–230 µs of work); below 200 µs the hop would cost more than it saves
- * and add latency, so 200 µs is the threshold (DESIGN.md's "≥ ~0.2 ms").
+ * Below this much estimated work a batch runs inline. From the bench (`npm run bench -- codecs`, pool rows, main
+ * thread CPU time; 2-core EPYC): a hop costs the main thread ~40 µs per batch (Piscina's postMessage and wake-up
+ * are most of it) plus ~2–3 µs per frame (packing, promises, result views), while an inline 8k→24k frame costs
+ * ~9–10 µs. The main thread breaks even at ~16 such frames (≈ 140 µs of work) and saves 2× at ~32 (≈ 280 µs).
+ * Below 200 µs a hop would save little and still add a thread round trip of latency, so 200 µs is the threshold
+ * (DESIGN.md's "≥ ~0.2 ms").
  */
 export const INLINE_BELOW_NS = 200_000;
 

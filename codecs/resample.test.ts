@@ -50,14 +50,17 @@ describe('createResampler: stream shape', () => {
       // Irregular pieces, including empty and single samples, must give the very same samples.
       const pieces = createResampler(from, to, { quality });
       const got: number[] = [];
+      let worstState = 0;
       const sizes = [0, 1, 2, 3, 160, 1, 479, 7, 960, 333];
       for (let i = 0, j = 0; i < n; j++) {
         const size = Math.min(sizes[j % sizes.length]!, n - i);
         got.push(...pieces.process(x.subarray(i, i + size)));
+        worstState = Math.max(worstState, pieces.stateLength());
         i += size;
       }
       got.push(...pieces.flush());
       expect(got).toEqual([...head, ...tail]);
+      expect(worstState).toBeLessThanOrEqual(pieces.maxStateLength);
     }
   });
 

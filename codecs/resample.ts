@@ -51,6 +51,8 @@ export interface Resampler {
   reset(): void;
   /** How many numbers `exportState` writes now. */
   stateLength(): number;
+  /** The most `stateLength()` can be after a `process()` call, whatever the input (for sizing transfer buffers). */
+  readonly maxStateLength: number;
   /**
    * The stream state (position and held input), for moving a stream to a worker thread and back: written into
    * `into` at `offset` (no allocation), or into a new array.
@@ -260,6 +262,7 @@ function identity(rate: number): Resampler {
     macsPerOutput: 0,
     reset() {},
     stateLength: () => 0,
+    maxStateLength: 0,
     exportState: (into) => into ?? new Float64Array(0),
     importState() {},
   };
@@ -276,6 +279,7 @@ export function createResampler(fromRate: number, toRate: number, opts: Resample
 class PolyphaseResampler implements Resampler {
   readonly delay: number;
   readonly macsPerOutput: number;
+  readonly maxStateLength: number;
   readonly #p: Plan;
   /** Inputs from absolute index `#start` to `#inCount` - 1, as float (converted once, read by ~D/L outputs). */
   #buf: Float64Array;
@@ -293,6 +297,9 @@ class PolyphaseResampler implements Resampler {
     this.#p = plan;
     this.delay = plan.delay;
     this.macsPerOutput = plan.macsPerOutput;
+    // After a call the history runs from the oldest input the next output reads to the newest input received,
+    // which is at most one period (M inputs) past the newest input that output reads.
+    this.maxStateLength = 3 + plan.span + plan.M + 1;
     // Room for a 20 ms frame at 48 kHz; grows (once) if a caller sends bigger pieces.
     this.#buf = new Float64Array(plan.span + 2 + 960);
     this.#out = new Int16Array(Math.ceil((960 * plan.L) / plan.M) + plan.delay + 1);

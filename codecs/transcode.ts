@@ -39,6 +39,7 @@ export interface Transcoder {
   reset(): void;
   /** Stream state for moving the stream to another thread (the resampler's; G.711 has none). See `Resampler`. */
   stateLength(): number;
+  readonly maxStateLength: number;
   exportState(into?: Float64Array, offset?: number): Float64Array;
   importState(state: Float64Array, offset?: number, length?: number): void;
 }
@@ -117,6 +118,7 @@ export function createTranscoder(from: AudioFormat, to: AudioFormat, opts: Trans
     },
     reset: () => resampler?.reset(),
     stateLength: () => resampler?.stateLength() ?? 0,
+    maxStateLength: resampler?.maxStateLength ?? 0,
     exportState: (into, offset) => resampler?.exportState(into, offset) ?? into ?? new Float64Array(0),
     importState: (state, offset, length) => resampler?.importState(state, offset, length),
   };
