@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TwilioCaller } from '../../bench/callers/twilio-caller.ts';
 import { turn } from '../../bench/callers/speech-fixtures.ts';
 import { type Harness, startHarness, waitFor } from '../../transports/e2e/harness.ts';
+import { defaultAgentConfig } from '../agent-config.ts';
 import type { SimSession } from '../realtime/simulator-session.ts';
+import type { ToolRegistry } from '../tool-registry.ts';
 import type { LifecycleEvent, SessionEvent, SessionSink } from '../session-events.ts';
 
 let h: Harness | undefined;
@@ -51,13 +53,15 @@ describe('model connection lost or expiring', () => {
     const first = await waitFor(() => h!.sim.sessions[0], 'the first model session');
     await waitFor(() => !first.activeResponseId && first.outputAudio.byteLength > 0, 'the first answer');
     await waitFor(() => s.events.some((e) => e.type === 'transcript' && e.role === 'assistant'), 'the first answer heard', 3000);
+    caller.dtmf('7');
+    await waitFor(() => first.received.some((r) => r.type === 'conversation.item.create'), 'the digit at the model');
     const inBefore = first.inputBytes;
 
     h.sim.drop(first);
     const second = await waitFor(() => h!.sim.sessions[1], 'a new model session', 3000);
     await waitFor(() => second.received.some((r) => r.type === 'conversation.item.create'), 'the replay');
     expect(second.received[0]!.type).toBe('session.update');
-    expect(replayed(second)).toEqual(['user:input_text:question 1', 'assistant:output_text:answer 1']);
+    expect(replayed(second)).toEqual(['user:input_text:question 1', 'assistant:output_text:answer 1', 'user:input_text:The caller pressed 7']);
     // The caller's line kept flowing into the new connection.
     await waitFor(() => second.inputBytes > 8 * 200, 'caller audio at the new connection');
 
@@ -76,6 +80,34 @@ describe('model connection lost or expiring', () => {
     const framesAtModels = (first.inputBytes + second.inputBytes) / 160;
     expect(framesAtModels + (session.metricsSnapshot().framesDropped as number)).toBeGreaterThanOrEqual(framesSent - 3);
     expect(first.inputBytes).toBeGreaterThanOrEqual(inBefore);
+  });
+
+  it('finishes a tool call across a dropped connection: the output and the response go to the new one', async () => {
+    let step = 0;
+    const tools: ToolRegistry = {
+      schemas: () => [{ type: 'function', name: 'slow', description: 'Slow', parameters: { type: 'object', properties: {} } }],
+      run: async () => {
+        await new Promise((r) => setTimeout(r, 400));
+        return { ok: true, output: 'done slowly', durationMs: 400 };
+      },
+    };
+    h = await startHarness({
+      sim: { transcribe: () => 'do it', answer: (ctx) => (++step === 1 ? { functionCall: { name: 'slow', arguments: '{}' } } : { toneMs: 200, transcript: `answer after ${ctx.functionOutputs.map((o) => o.output).join()}` }) },
+      gateway: { tools, agentConfig: defaultAgentConfig({ enabledTools: ['slow'] }) },
+    });
+    const caller = new TwilioCaller({ url: h.callUrl, audio: turn(300, 600, 455), pace: 4, continuous: true });
+    void caller.call();
+    const first = await waitFor(() => h!.sim.sessions[0], 'the model session');
+    await waitFor(() => first.items.some((i) => i.type === 'function_call') && !first.activeResponseId, 'the call', 3000);
+    h.sim.drop(first);
+    const second = await waitFor(() => h!.sim.sessions[1], 'a new model session', 3000);
+    await waitFor(() => second.items.some((i) => i.role === 'assistant' && i.type === 'message' && i.sentBytes > 0), 'the answer on the new connection', 3000);
+    expect(replayed(second)).toEqual(['user:input_text:do it', 'call:slow', 'output:done slowly']);
+    expect(second.received.filter((r) => r.type === 'response.create')).toHaveLength(1);
+    expect(second.items.at(-1)!.text).toBe('answer after done slowly');
+    expect(first.received.some((r) => (r.event.item as { type?: string } | undefined)?.type === 'function_call_output')).toBe(false);
+    await waitFor(() => caller.receivedAudio.length > 0, 'the answer at the caller');
+    caller.hangUp();
   });
 
   it('cuts an answer still playing from a dropped connection without sending its item to the new one', async () => {
