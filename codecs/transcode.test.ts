@@ -128,6 +128,14 @@ describe('createTranscodeStream', () => {
     expect(out[0]).toBe(chunk);
   });
 
+  it('fails the stream on base64 PCM16 holding half a sample', async () => {
+    const chunks: AudioChunk[] = [
+      { format: PCM_24K, wire: bytesToBase64(new Int16Array(480)), at: 0 },
+      { format: PCM_24K, wire: bytesToBase64(new Uint8Array(961)), at: 1 },
+    ];
+    await expect(collect(createTranscodeStream(PCM_24K, PCMU_8K), chunks)).rejects.toMatchObject({ code: 'pcm_odd_length' });
+  });
+
   it('fails the stream on a chunk in the wrong format', async () => {
     const chunk: AudioChunk = { format: PCM_16K, data: new Int16Array(320), at: 0 };
     await expect(collect(createTranscodeStream(PCMU_8K, PCM_24K), [chunk])).rejects.toThrow(CodecError);

@@ -10,7 +10,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { AudioChunk, AudioFormat } from '../core/audio-format.ts';
 import { CodecError } from './errors.ts';
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from './g711.ts';
-import { base64ToBytes, base64ToInt16, decodedLength, int16FromBytesLE } from './pcm.ts';
+import { base64ToBytes, decodedLength, HOST_LITTLE_ENDIAN, int16FromBytesLE } from './pcm.ts';
 import { createResampler, type ResampleQuality, type Resampler } from './resample.ts';
 
 export type AudioData = Uint8Array | Int16Array;
@@ -140,8 +140,18 @@ export interface TranscodeStreamOptions extends TranscoderOptions {
 export function createTranscodeStream(from: AudioFormat, to: AudioFormat, opts: TranscodeStreamOptions = {}): Transform {
   const highWaterMark = opts.highWaterMark ?? 4;
   const t = createTranscoder(from, to, opts);
+  // Base64 is decoded straight into a Buffer we own (Buffer.write needs no view of its own), and 16-bit samples are
+  // read through a cached view of the same memory: decoding `wire` allocates nothing per frame.
   const wireBytes = new Scratch((n) => Buffer.allocUnsafeSlow(n) as Uint8Array);
-  const wireSamples = new Scratch(int16s);
+  let wireSamples: Int16Array = new Int16Array(0);
+  const asSamples = (bytes: Uint8Array): Int16Array => {
+    const same = wireSamples.buffer === bytes.buffer && wireSamples.byteOffset === bytes.byteOffset;
+    if (!HOST_LITTLE_ENDIAN || bytes.length & 1 || !same || wireSamples.length !== bytes.length >> 1) {
+      // A new view (or, on a big-endian host, a swapped copy; or the odd-length error).
+      wireSamples = int16FromBytesLE(bytes);
+    }
+    return wireSamples;
+  };
   let lastItem: string | undefined;
   let lastAt = 0;
   let started = false;
@@ -173,10 +183,8 @@ export function createTranscodeStream(from: AudioFormat, to: AudioFormat, opts: 
         let data = chunk.data;
         if (data === undefined) {
           const wire = chunk.wire ?? '';
-          data =
-            from.codec === 'pcm16'
-              ? base64ToInt16(wire, wireSamples.get(decodedLength(wire) >> 1))
-              : base64ToBytes(wire, wireBytes.get(decodedLength(wire)));
+          const bytes = base64ToBytes(wire, wireBytes.get(decodedLength(wire)));
+          data = from.codec === 'pcm16' ? asSamples(bytes) : bytes;
         }
         emit(this, t.process(data), chunk.at, chunk.itemId);
         done();
