@@ -69,7 +69,8 @@ const PASS_EDGE_HZ: Record<number, number> = { 8000: 3400, 16000: 7000, 24000: 1
 
 /**
  * Design attenuation, 2 dB over the promise. For these lengths Kaiser's formulas land within 0.5 dB of the target:
- * the worst stop-band point, found on a dense frequency grid, is 61.6 dB for 'voice' and 91.9 dB for 'high'.
+ * the worst stop-band point of any rate pair, found on a dense frequency grid, is 61.4 dB for 'voice' and 91.9 dB
+ * for 'high'.
  */
 const DESIGN_ATTENUATION_DB: Record<ResampleQuality, number> = { voice: 62, high: 92 };
 
