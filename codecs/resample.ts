@@ -68,7 +68,7 @@ export const SUPPORTED_RATES: readonly number[] = [8000, 16000, 24000, 48000];
 const PASS_EDGE_HZ: Record<number, number> = { 8000: 3400, 16000: 7000, 24000: 10000, 48000: 20000 };
 
 /**
- * Design attenuation, 2 dB over the promise. For these lengths Kaiser's formulas land within 0.5 dB of the target:
+ * Design attenuation, 2 dB over the promise. For these lengths Kaiser's formulas land within 0.6 dB of the target:
  * the worst stop-band point of any rate pair, found on a dense frequency grid, is 61.4 dB for 'voice' and 91.9 dB
  * for 'high'.
  */
