@@ -1,13 +1,11 @@
 import uWS from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultAgentConfig } from '../core/agent-config.ts';
 import { createLogger } from '../core/log.ts';
 import type { ToolSchema } from '../core/tool-registry.ts';
 import { type FakeOpenMeteo, startFakeOpenMeteo } from '../tools/fakes/open-meteo.ts';
 import { getWeatherFromCoords } from '../tools/get-weather-from-coords.ts';
 import { LiveToolRegistry } from '../tools/registry.ts';
 import { registerToolTestRoute } from './api-tool-test.ts';
-import { registerToolsRoute } from './tools-route.ts';
 
 const TOKEN = 'admin-token-for-tests';
 let meteo: FakeOpenMeteo;
@@ -33,10 +31,6 @@ beforeAll(async () => {
   });
   const app = uWS.App();
   registerToolTestRoute(app, { tools: registry, log, adminToken: TOKEN });
-  registerToolsRoute(app, {
-    tools: registry,
-    agentConfig: () => defaultAgentConfig({ enabledTools: ['get_weather_from_coords'] }),
-  });
   await new Promise<void>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (token) => {
       if (!token) return reject(new Error('listen failed'));
@@ -107,20 +101,5 @@ describe('POST /api/tools/:name/test', () => {
     const denied = await post('/api/tools/get_weather_from_coords/test', '{}', 'wrong');
     expect(denied.status).toBe(401);
     expect(((await denied.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
-  });
-});
-
-describe('GET /tools', () => {
-  it('lists enabled tools with whether the active config offers them', async () => {
-    const res = await fetch(`${base}/tools`);
-    const body = (await res.json()) as ToolsAnswer;
-    expect(body.tools).toHaveLength(1);
-    expect(body.tools[0]).toMatchObject({
-      type: 'function',
-      name: 'get_weather_from_coords',
-      source: 'builtin',
-      offered: true,
-    });
-    expect(body.tools[0]!.parameters.required).toEqual(['latitude', 'longitude']);
   });
 });

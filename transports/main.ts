@@ -1,12 +1,13 @@
 import { type Config, loadConfig } from '../core/config.ts';
-import { ConfigError } from '../core/errors.ts';
+import { loadOrCreateAdminToken } from '../core/admin-token.ts';
+import { ConfigError, StorageError } from '../core/errors.ts';
 import { createLogger } from '../core/log.ts';
 import { RealtimeSimulator } from '../core/realtime/simulator.ts';
-import { openStorage } from '../core/storage/storage.ts';
+import { openStorage, type Storage } from '../core/storage/storage.ts';
 import { createToolRegistry } from '../tools/create-tool-registry.ts';
 import { followAgentConfig, storageGatewayOptions } from './api-storage-wiring.ts';
-import { registerToolTestRoute } from './api-tool-test.ts';
 import { startGateway } from './gateway.ts';
+import { toolRoutes } from './tools-route.ts';
 
 /** `npm start`: the gateway, with the built-in Realtime simulator as the model when no OPENAI_API_KEY is set. */
 async function main(): Promise<void> {
@@ -29,8 +30,22 @@ async function main(): Promise<void> {
     log.warn({ url: simulator.url }, 'OPENAI_API_KEY is not set: the model is the built-in Realtime simulator');
   }
   if (!config.TWILIO_AUTH_TOKEN) log.warn('TWILIO_AUTH_TOKEN is not set: Twilio requests and streams are NOT verified');
+  if (!config.ADMIN_TOKEN) {
+    const admin = loadOrCreateAdminToken(config.DATA_DIR);
+    config = { ...config, ADMIN_TOKEN: admin.token };
+    log.warn({ file: admin.path }, 'ADMIN_TOKEN is not set: the admin API token is in this file');
+  }
   // Storage: DATABASE_URL, or embedded PGlite in DATA_DIR. Tools: built-ins plus the admin-defined ones it stores.
-  const storage = await openStorage(config, log);
+  let storage: Storage;
+  try {
+    storage = await openStorage(config, log);
+  } catch (err) {
+    if (err instanceof StorageError) {
+      process.stderr.write(`voxbridge: cannot open storage (${err.code}): ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   const tools = await createToolRegistry(config, { log, definitions: storage.toolDefinitions.definitions, bus: storage.bus });
   const wired = storageGatewayOptions(storage, log);
   const gateway = await startGateway({
@@ -38,7 +53,7 @@ async function main(): Promise<void> {
     log,
     tools: tools.registry,
     ...wired,
-    routes: [...wired.routes, (app, ctx) => registerToolTestRoute(app, { tools: tools.registry, adminToken: ctx.adminToken, log })],
+    routes: [...wired.routes, toolRoutes(tools.registry)],
   });
   const unfollow = followAgentConfig(storage, gateway);
   // A tool definition change reaches live sessions the way a config change does: resent between turns.

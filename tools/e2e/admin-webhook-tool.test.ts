@@ -115,12 +115,11 @@ describe('an admin-defined webhook tool', () => {
     const created = await api('POST', '/api/tools', { ...ORDER_STATUS, url: `${hook.url}/webhook/orders` });
     expect(created.status).toBe(201);
     await changed;
-    const listed = (await (await fetch(`${h.httpUrl}/tools`)).json()) as {
-      tools: { name: string; offered: boolean }[];
-    };
-    expect(listed.tools.map((t) => [t.name, t.offered])).toEqual([
-      ['get_weather_from_coords', true],
-      ['order_status', true],
+    // GET /tools: the schemas the active config offers to the model, now with the admin's tool.
+    const listed = (await (await fetch(`${h.httpUrl}/tools`)).json()) as Array<{ type: string; name: string }>;
+    expect(listed.map((t) => [t.type, t.name])).toEqual([
+      ['function', 'get_weather_from_coords'],
+      ['function', 'order_status'],
     ]);
     // The live call gets it between turns; the next call from its first session.update.
     await waitFor(() => offeredTools(live).at(-1)?.includes('order_status'), 'the live session to be offered it');

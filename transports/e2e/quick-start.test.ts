@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ afterEach(() => {
 });
 
 describe('npm start', () => {
-  it('serves /healthz with the built-in simulator as the model when no key is set, and answers a call', async () => {
+  it('serves /healthz on embedded storage with the built-in simulator as the model when no key is set, and answers a call', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'voxbridge-start-'));
     const port = 20000 + Math.floor(Math.random() * 20000);
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
@@ -33,6 +33,14 @@ describe('npm start', () => {
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
     expect(((await health.json()) as { status: string }).status).toBe('ok');
+
+    // No ADMIN_TOKEN: one was made in DATA_DIR (the log names the file, never the token) and guards the admin API.
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    expect(out).not.toContain(token);
+    expect((await fetch(`http://127.0.0.1:${port}/api/agent-config`)).status).toBe(401);
+    const cfg = await fetch(`http://127.0.0.1:${port}/api/agent-config`, { headers: { authorization: `Bearer ${token}` } });
+    expect(cfg.status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
     const caller = new TwilioCaller({ url: `ws://127.0.0.1:${port}/call`, audio: turn(400, 700, 500), pace: 10 });
     await caller.call();
