@@ -1,7 +1,6 @@
 import uWS from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../core/log.ts';
-import type { ToolSchema } from '../core/tool-registry.ts';
 import { type FakeOpenMeteo, startFakeOpenMeteo } from '../tools/fakes/open-meteo.ts';
 import { getWeatherFromCoords } from '../tools/get-weather-from-coords.ts';
 import { LiveToolRegistry } from '../tools/registry.ts';
@@ -52,9 +51,6 @@ interface TestAnswer {
   result?: Record<string, unknown>;
   error?: { code: string; message: string };
   durationMs: number;
-}
-interface ToolsAnswer {
-  tools: (ToolSchema & { source: string; offered: boolean })[];
 }
 const answer = async (res: Response) => (await res.json()) as TestAnswer;
 

@@ -6,7 +6,10 @@ import { TwilioLeg } from './twilio-leg.ts';
 /** A Twilio leg whose socket is an array of the frames it wrote. */
 function leg() {
   const out: Array<Record<string, unknown>> = [];
-  const l = new TwilioLeg({ log: createLogger('silent'), send: (t) => (out.push(JSON.parse(t)), true), end: () => {} });
+  const l = new TwilioLeg({ log: createLogger('silent'), send: (t) => {
+      out.push(JSON.parse(t));
+      return true;
+    }, end: () => {} });
   l.onMessage(JSON.stringify({ event: 'connected' }));
   l.onMessage(JSON.stringify({ event: 'start', streamSid: 'MZ1', start: { streamSid: 'MZ1', callSid: 'CA1', customParameters: { from: '+1555' } } }));
   return { l, out };
