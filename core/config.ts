@@ -31,6 +31,11 @@ export const configSchema = z.object({
   /** Where embedded PGlite keeps its files when DATABASE_URL is unset. */
   DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * What the model hears and speaks: `caller` = the caller's own format (mu-law for phones: a pure relay, no codec
+   * work), or a fixed one, transcoded inline at the gateway (e.g. `pcm16` for PCM at 24 kHz).
+   */
+  MODEL_AUDIO: z.enum(['caller', 'pcm16', 'pcmu', 'pcma']).default('caller'),
   /** Roll the model connection over before the server's 30-minute session limit. */
   MODEL_SESSION_MAX_MS: z.coerce.number().int().positive().default(28 * 60_000),
   /** Lifetime of the stream token /twiml hands to Twilio. */

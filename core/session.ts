@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AgentConfig } from './agent-config.ts';
 import { apologyCue } from './apology-cue.ts';
 import { truncationsFor } from './barge-in.ts';
-import { type AudioChunk, type AudioFormat, base64ByteLength, bytesPerMs, sameFormat } from './audio-format.ts';
+import { type AudioChunk, type AudioFormat, base64ByteLength, bytesPerMs } from './audio-format.ts';
+import { type AudioPath, audioPath } from './audio-path.ts';
 import type { CallInfo, CallerLeg } from './caller-leg.ts';
 import { ConversationLog } from './conversation-log.ts';
 import type { GatewayContext } from './gateway-context.ts';
@@ -63,6 +64,9 @@ export class Session {
   #metrics: GatewayMetrics;
   #openModel: ModelFactory;
   #model!: RealtimeLeg;
+  /** Caller → model and model → caller audio: the sink itself, or an inline transcoder (core/audio-path.ts). */
+  #toModel!: AudioPath;
+  #toCaller!: AudioPath;
   #abort = new AbortController();
   #endedListeners: Array<(reason: string) => void> = [];
   #pendingConfig: AgentConfig | undefined;
@@ -226,7 +230,7 @@ export class Session {
       this.#switchBuffer.push(chunk);
       return;
     }
-    this.#model.sendAudio(chunk);
+    this.#toModel.push(chunk);
     const bytes = chunk.wire !== undefined ? base64ByteLength(chunk.wire) : (chunk.data?.byteLength ?? 0);
     this.#clock.push(bytes / this.#inBytesPerMs, chunk.at);
     this.#metrics.inboundFrameLatencyMs.record(performance.now() - chunk.at);
@@ -239,10 +243,9 @@ export class Session {
 
   #attachModel(model: RealtimeLeg): void {
     this.#model = model;
-    if (!sameFormat(model.inputFormat, this.caller.format) || !sameFormat(model.outputFormat, this.caller.format)) {
-      // TODO(codecs): insert codecs/transcode stages when a deployment pairs a phone caller with a PCM model leg.
-      this.log.warn('caller and model formats differ; transcoding is not wired yet');
-    }
+    // No stage at all when the formats match (Twilio mu-law ↔ a mu-law model): the relay touches no sample.
+    this.#toModel = audioPath(this.caller.format, model.inputFormat, (c) => model.sendAudio(c));
+    this.#toCaller = audioPath(model.outputFormat, this.caller.format, (c) => this.caller.sendAudio(c));
     // Every handler checks that its leg is still the session's: a retired connection may still deliver a few events.
     const live = () => model === this.#model && !this.ended;
     model.onAudio = (chunk) => {
@@ -270,7 +273,11 @@ export class Session {
       this.#transcripts.arrived(itemId, text, model.audioMsOf(itemId), this.#playing);
       if (this.#playing) this.#watchPlayback();
     });
-    e.on('audioDone', (itemId) => live() && this.caller.audioDone(itemId));
+    e.on('audioDone', (itemId) => {
+      if (!live()) return;
+      this.#toCaller.end(itemId);
+      this.caller.audioDone(itemId);
+    });
     e.on('functionCall', (call) => live() && this.#onFunctionCall(call));
     e.on('responseCreated', (id) => {
       if (!live()) return;
@@ -334,7 +341,7 @@ export class Session {
     this.#playing = true;
     this.#audioSeq++;
     this.#lastSentItem = itemId;
-    this.caller.sendAudio(chunk);
+    this.#toCaller.push(chunk);
     const added = performance.now() - chunk.at;
     this.frameLatency.record(added);
     this.#metrics.frameLatencyMs.record(added);

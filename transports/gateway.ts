@@ -13,7 +13,7 @@ import { sessionUpdate } from '../core/realtime/session-update.ts';
 import { nullSink, type SessionSink } from '../core/session-events.ts';
 import { Session } from '../core/session.ts';
 import { emptyToolRegistry, type ToolRegistry } from '../core/tool-registry.ts';
-import { PCMU_8K } from '../core/audio-format.ts';
+import { PCM16_24K, PCMA_8K, PCMU_8K } from '../core/audio-format.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerTwilioStreamRoute } from './twilio-stream.ts';
 import { registerTwimlRoute } from './twilio-twiml.ts';
@@ -39,6 +39,9 @@ export interface Gateway {
   setAgentConfig(config: AgentConfig): void;
   close(): Promise<void>;
 }
+
+/** The formats the Realtime API takes: G.711 at 8 kHz, PCM16 at 24 kHz. */
+const MODEL_FORMATS: Record<'pcm16' | 'pcmu' | 'pcma', AudioFormat> = { pcm16: PCM16_24K, pcmu: PCMU_8K, pcma: PCMA_8K };
 
 /** The agent config used when storage has none: defaults, with the model and API mode from the environment. */
 export function envAgentConfig(config: Config): AgentConfig {
@@ -67,7 +70,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     adminToken: config.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
   };
 
-  const openModel = (agent: AgentConfig, format: AudioFormat, legLog: Logger): RealtimeLeg => {
+  const modelAudio = config.MODEL_AUDIO;
+  const openModel = (agent: AgentConfig, callerFormat: AudioFormat, legLog: Logger): RealtimeLeg => {
+    const format = modelAudio === 'caller' ? callerFormat : MODEL_FORMATS[modelAudio];
     const leg = new RealtimeLeg({
       url: config.OPENAI_REALTIME_URL,
       model: agent.model,
