@@ -37,8 +37,19 @@ describe.each(BACKENDS)('storage on %s', (backend) => {
     expect(await storage.ready()).toBe(true);
   });
 
-  it.runIf(backend === 'pglite')('refuses to open an embedded data directory another owner holds', async () => {
-    await expect(openStorage(tdb.config, log)).rejects.toMatchObject({ code: 'database_locked' });
+  // One embedded directory has one owner; one server database has any number of instances.
+  const ownership =
+    backend === 'pglite'
+      ? 'refuses to open an embedded data directory another owner holds'
+      : 'lets a second instance open the same server database';
+  it(ownership, async () => {
+    if (backend === 'pglite') {
+      await expect(openStorage(tdb.config, log)).rejects.toMatchObject({ code: 'database_locked' });
+    } else {
+      const second = await openStorage(tdb.config, log);
+      expect(await second.ready()).toBe(true);
+      await second.close();
+    }
     expect(await storage.ready()).toBe(true);
   });
 
@@ -119,11 +130,40 @@ describe.each(BACKENDS)('storage on %s', (backend) => {
     for (let i = 0; i < 7; i++) {
       const id = `list-${i}`;
       const kind = i % 2 ? 'browser' : 'phone';
-      storage.sink.record({ type: 'session.started', sessionId: id, kind, configName: 'default', config: {}, at: base + i * 60_000 });
-      storage.sink.record({ type: 'transcript', sessionId: id, role: 'user', itemId: 'a', text: `hello ${i}`, at: base + i * 60_000 + 1000 });
-      storage.sink.record({ type: 'transcript', sessionId: id, role: 'assistant', itemId: 'b', text: 'hi', truncated: true, at: base + i * 60_000 + 2000 });
+      storage.sink.record({
+        type: 'session.started',
+        sessionId: id,
+        kind,
+        configName: 'default',
+        config: {},
+        at: base + i * 60_000,
+      });
+      storage.sink.record({
+        type: 'transcript',
+        sessionId: id,
+        role: 'user',
+        itemId: 'a',
+        text: `hello ${i}`,
+        at: base + i * 60_000 + 1000,
+      });
+      storage.sink.record({
+        type: 'transcript',
+        sessionId: id,
+        role: 'assistant',
+        itemId: 'b',
+        text: 'hi',
+        truncated: true,
+        at: base + i * 60_000 + 2000,
+      });
       storage.sink.record({ type: 'event', sessionId: id, name: 'barge_in', at: base + i * 60_000 + 2500 });
-      storage.sink.record({ type: 'session.ended', sessionId: id, reason: 'hangup', metrics: {}, usage: {}, at: base + i * 60_000 + 3000 });
+      storage.sink.record({
+        type: 'session.ended',
+        sessionId: id,
+        reason: 'hangup',
+        metrics: {},
+        usage: {},
+        at: base + i * 60_000 + 3000,
+      });
     }
     await storage.logWriter.flush();
     const since = new Date(base);
@@ -138,7 +178,11 @@ describe.each(BACKENDS)('storage on %s', (backend) => {
 
     const browsers = await storage.sessions.list({ limit: 10, kind: 'browser', since, until });
     expect(browsers.sessions.map((s) => s.id)).toEqual(['list-5', 'list-3', 'list-1']);
-    const window = await storage.sessions.list({ limit: 10, since: new Date(base + 120_000), until: new Date(base + 240_000) });
+    const window = await storage.sessions.list({
+      limit: 10,
+      since: new Date(base + 120_000),
+      until: new Date(base + 240_000),
+    });
     expect(window.sessions.map((s) => s.id)).toEqual(['list-3', 'list-2']);
 
     const detail = await storage.sessions.get('list-4');
@@ -149,7 +193,9 @@ describe.each(BACKENDS)('storage on %s', (backend) => {
     ]);
     expect(detail?.logs.map((l) => l.kind)).toEqual(['transcript', 'transcript', 'event']);
     expect(await storage.sessions.get('missing')).toBeUndefined();
-    await expect(storage.sessions.list({ limit: 1, cursor: 'garbage' })).rejects.toMatchObject({ code: 'invalid_cursor' });
+    await expect(storage.sessions.list({ limit: 1, cursor: 'garbage' })).rejects.toMatchObject({
+      code: 'invalid_cursor',
+    });
   });
 });
 
@@ -191,7 +237,14 @@ describe('two instances on one server database', () => {
       });
     });
     await (b.bus as PgBus).listening('session');
-    a.sink.record({ type: 'transcript', sessionId: 'bus-1', role: 'user', itemId: 'i', text: 'x'.repeat(10_000), at: Date.now() });
+    a.sink.record({
+      type: 'transcript',
+      sessionId: 'bus-1',
+      role: 'user',
+      itemId: 'i',
+      text: 'x'.repeat(10_000),
+      at: Date.now(),
+    });
     const p = await got;
     expect(p.type).toBe('transcript');
     expect((p.text as string).length).toBeLessThan(2100);
