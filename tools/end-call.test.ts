@@ -6,6 +6,7 @@ import { type FakeTwilioRest, startFakeTwilioRest } from './fakes/twilio-rest.ts
 import { LiveToolRegistry } from './registry.ts';
 import { transferCall } from './transfer-call.ts';
 import type { TwilioRestTarget } from './twilio-calls.ts';
+import { FAILURE_MODES } from './fakes/fake-server.ts';
 
 let twilio: FakeTwilioRest;
 let registry: LiveToolRegistry;
@@ -87,12 +88,7 @@ describe('end_call', () => {
     expect(twilio.requests.length).toBe(before);
   });
 
-  it.each([
-    ['hang', 'tool_timeout'],
-    ['error500', 'tool_failed'],
-    ['malformed', 'tool_failed'],
-    ['huge', 'tool_failed'],
-  ] as const)('answers %s as %s', async (mode, code) => {
+  it.each(FAILURE_MODES)('answers %s as %s', async (mode, code) => {
     twilio.mode = mode;
     const result = await (mode === 'hang' ? tight : registry).run('end_call', '{}', testToolContext({ callSid: CALL }));
     expect(result).toMatchObject({ ok: false, errorCode: code });

@@ -5,6 +5,7 @@ import { testToolContext } from './fakes/tool-context.ts';
 import { knowledgeBase } from './knowledge-base.ts';
 import { lookupCustomer } from './lookup-customer.ts';
 import { LiveToolRegistry } from './registry.ts';
+import { FAILURE_MODES } from './fakes/fake-server.ts';
 
 const SECRET = 'n8n-shared-secret';
 let n8n: FakeN8n;
@@ -72,12 +73,7 @@ describe('lookup_customer', () => {
     expect(JSON.parse(result.output).error).toMatch(/answered 403/);
   });
 
-  it.each([
-    ['hang', 'tool_timeout'],
-    ['error500', 'tool_failed'],
-    ['malformed', 'tool_failed'],
-    ['huge', 'tool_failed'],
-  ] as const)('answers %s as %s', async (mode, code) => {
+  it.each(FAILURE_MODES)('answers %s as %s', async (mode, code) => {
     n8n.mode = mode;
     const result = await (mode === 'hang' ? tight : registry).run('lookup_customer', '{}', testToolContext());
     expect(result).toMatchObject({ ok: false, errorCode: code });
@@ -99,12 +95,7 @@ describe('knowledge_base', () => {
     expect(result.errorCode).toBe('tool_invalid_arguments');
   });
 
-  it.each([
-    ['hang', 'tool_timeout'],
-    ['error500', 'tool_failed'],
-    ['malformed', 'tool_failed'],
-    ['huge', 'tool_failed'],
-  ] as const)('answers %s as %s', async (mode, code) => {
+  it.each(FAILURE_MODES)('answers %s as %s', async (mode, code) => {
     n8n.mode = mode;
     const result = await (mode === 'hang' ? tight : registry).run(
       'knowledge_base',

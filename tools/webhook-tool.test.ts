@@ -3,6 +3,7 @@ import { createLogger } from '../core/log.ts';
 import { type FakeN8n, startFakeN8n } from './fakes/n8n.ts';
 import { testToolContext } from './fakes/tool-context.ts';
 import { LiveToolRegistry } from './registry.ts';
+import { FAILURE_MODES } from './fakes/fake-server.ts';
 
 let hook: FakeN8n;
 beforeAll(async () => {
@@ -94,12 +95,7 @@ describe('webhook tools', () => {
     expect(hook.requests.length).toBe(before);
   });
 
-  it.each([
-    ['hang', 'tool_timeout'],
-    ['error500', 'tool_failed'],
-    ['malformed', 'tool_failed'],
-    ['huge', 'tool_failed'],
-  ] as const)('answers %s as %s', async (mode, code) => {
+  it.each(FAILURE_MODES)('answers %s as %s', async (mode, code) => {
     // Only the hang case gets a tight timeout: elsewhere it would turn a loaded machine's slow answer into a timeout.
     const r = await registryWith(definition(mode === 'hang' ? { timeoutMs: 200 } : {}));
     hook.mode = mode;

@@ -153,3 +153,11 @@ function drainOrClose(res: ServerResponse): Promise<void> {
     res.on('close', done);
   });
 }
+
+/** Every way a stand-in can fail, with the tool error each must become: the failure table of every built-in's test. */
+export const FAILURE_MODES = [
+  ['hang', 'tool_timeout'],
+  ['error500', 'tool_failed'],
+  ['malformed', 'tool_failed'],
+  ['huge', 'tool_failed'],
+] as const;
