@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import { RawWsClient } from './raw-ws-client.ts';
 import { Histogram } from '../../core/histogram.ts';
 
 export type LoadKind = 'twilio' | 'realtime' | 'echo';
@@ -16,7 +16,7 @@ export interface LoadResult {
 }
 
 interface Client {
-  ws: WebSocket;
+  ws: RawWsClient;
   id: number;
   seq: number;
   sentAt: Float64Array;
@@ -43,36 +43,28 @@ export async function runLoad(url: string, kind: LoadKind, calls: number, warmup
   };
 
   await Promise.all(
-    Array.from({ length: calls }, (_, id) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      const c: Client = { ws, id, seq: 0, sentAt: new Float64Array(RING), streamSid: `MZbench${id}` };
+    Array.from({ length: calls }, async (_, id) => {
+      const c: Client = { ws: undefined as unknown as RawWsClient, id, seq: 0, sentAt: new Float64Array(RING), streamSid: `MZbench${id}` };
       clients.push(c);
-      ws.on('message', (data) => {
-        const text = data.toString();
+      c.ws = await RawWsClient.connect(url, (text) => {
         const p = text.indexOf(kind === 'realtime' ? '"delta":"' : '"payload":"');
         if (p >= 0) {
           onPayload(c, text.slice(p + (kind === 'realtime' ? 9 : 11)));
           return;
         }
-        if (kind === 'twilio' && text.includes('"event":"mark"')) ws.send(text); // echo the mark as played
+        if (kind === 'twilio' && text.includes('"event":"mark"')) c.ws.sendText(text); // echo the mark as played
       });
-      return new Promise<void>((resolve, reject) => {
-        ws.once('open', () => {
-          if (kind === 'twilio') {
-            ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-            ws.send(
-              JSON.stringify({
-                event: 'start',
-                sequenceNumber: '1',
-                streamSid: c.streamSid,
-                start: { streamSid: c.streamSid, callSid: `CAbench${id}`, accountSid: 'AC0', tracks: ['inbound'], customParameters: {} },
-              }),
-            );
-          }
-          resolve();
-        });
-        ws.once('error', reject);
-      });
+      if (kind === 'twilio') {
+        c.ws.sendText(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+        c.ws.sendText(
+          JSON.stringify({
+            event: 'start',
+            sequenceNumber: '1',
+            streamSid: c.streamSid,
+            start: { streamSid: c.streamSid, callSid: `CAbench${id}`, accountSid: 'AC0', tracks: ['inbound'], customParameters: {} },
+          }),
+        );
+      }
     }),
   );
 
@@ -85,7 +77,7 @@ export async function runLoad(url: string, kind: LoadKind, calls: number, warmup
       kind === 'realtime'
         ? `{"type":"input_audio_buffer.append","audio":"${payload}"}`
         : `{"event":"media","streamSid":"${c.streamSid}","sequenceNumber":"${seq}","media":{"track":"inbound","chunk":"${seq}","timestamp":"${seq * 20}","payload":"${payload}"}}`;
-    c.ws.send(text);
+    c.ws.sendText(text);
     if (measuring) sent++;
   };
 
@@ -106,6 +98,6 @@ export async function runLoad(url: string, kind: LoadKind, calls: number, warmup
     step();
   });
   measuring = false;
-  for (const c of clients) c.ws.terminate();
+  for (const c of clients) c.ws.close();
   return { sent, received, rtt };
 }
