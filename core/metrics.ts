@@ -4,6 +4,13 @@ import { Histogram } from './histogram.ts';
  * Gateway-wide counters and histograms, rendered as Prometheus text on `/metrics`. One instance per gateway (passed
  * in, never module state), so gateways in one process keep separate figures.
  */
+export interface MetricSample {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  value: number;
+}
+
 export class GatewayMetrics {
   readonly counters = {
     sessionsStarted: 0,
@@ -27,6 +34,13 @@ export class GatewayMetrics {
   readonly bargeInToClearMs = new Histogram();
   readonly truncationErrorMs = new Histogram();
   readonly toolDurationMs = new Histogram();
+
+  #sources: Array<() => MetricSample[]> = [];
+
+  /** Adds figures owned elsewhere (storage's writer, a pool) to `/metrics`, read at each scrape. */
+  addSource(source: () => MetricSample[]): void {
+    this.#sources.push(source);
+  }
 
   render(): string {
     const lines: string[] = [];
@@ -54,6 +68,9 @@ export class GatewayMetrics {
     summary('voxbridge_voice_to_voice_seconds', 'Caller stopped speaking to first model audio sent.', this.voiceToVoiceMs);
     summary('voxbridge_barge_in_to_clear_seconds', 'speech_started to clear sent.', this.bargeInToClearMs);
     summary('voxbridge_tool_duration_seconds', 'Tool call durations.', this.toolDurationMs);
+    for (const source of this.#sources) {
+      for (const m of source()) (m.type === 'counter' ? counter : gauge)(m.name, m.help, m.value);
+    }
     return `${lines.join('\n')}\n`;
   }
 }

@@ -56,6 +56,15 @@ async function main(): Promise<void> {
     routes: [...wired.routes, toolRoutes(tools.registry)],
   });
   const unfollow = followAgentConfig(storage, gateway);
+  gateway.metrics.addSource(() => {
+    const w = storage.logWriter.stats();
+    return [
+      { name: 'voxbridge_log_rows_buffered', help: 'Session log rows waiting to be written.', type: 'gauge', value: w.bufferedRows },
+      { name: 'voxbridge_log_rows_written_total', help: 'Session log rows written.', type: 'counter', value: w.writtenRows },
+      { name: 'voxbridge_log_rows_dropped_total', help: 'Session log rows dropped (buffer bound reached, or refused).', type: 'counter', value: w.droppedRows },
+      { name: 'voxbridge_log_batches_failed_total', help: 'Log write batches that failed and were retried.', type: 'counter', value: w.failedBatches },
+    ];
+  });
   // A tool definition change reaches live sessions the way a config change does: resent between turns.
   tools.registry.onChange(() => gateway.setAgentConfig(gateway.ctx.agentConfig()));
   log.info({ port: gateway.port, publicUrl: config.PUBLIC_URL }, 'voxbridge ready');

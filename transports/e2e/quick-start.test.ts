@@ -41,6 +41,9 @@ describe('npm start', () => {
     const cfg = await fetch(`http://127.0.0.1:${port}/api/agent-config`, { headers: { authorization: `Bearer ${token}` } });
     expect(cfg.status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^voxbridge_log_rows_dropped_total 0$/m);
+    expect(metrics).toMatch(/^voxbridge_sessions_active 0$/m);
 
     const caller = new TwilioCaller({ url: `ws://127.0.0.1:${port}/call`, audio: turn(400, 700, 500), pace: 10 });
     await caller.call();
