@@ -31,6 +31,9 @@ export class TypedEmitter<E extends EventMap> {
   }
 
   emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
+    // Node's EventEmitter throws an 'error' nobody listens to, which from a socket callback ends the process. Here
+    // 'error' is an event like the others (a leg not yet claimed by a session has no listeners): unheard, it is dropped.
+    if (event === 'error' && this.#ee.listenerCount('error') === 0) return false;
     return this.#ee.emit(event, ...args);
   }
 

@@ -76,9 +76,21 @@ describe('TwilioLeg inbound', () => {
     const payload = Buffer.alloc(160, 7).toString('base64');
     l.onMessage(JSON.stringify({ event: 'media', streamSid: 'MZ1', media: { track: 'inbound', chunk: '1', timestamp: '20', payload } }));
     expect(got).toEqual([payload]);
-    for (const bad of ['not json', '[]', '{"event":"nope"}', '{"event":"media","media":{"payload":"***"}}', '{"event":"mark"}', '{"event":"dtmf","dtmf":{"digit":"55"}}'])
-      l.onMessage(bad);
-    expect(l.counters.invalid).toBe(6);
+    const bad = [
+      'not json',
+      '[]',
+      '{"event":"nope"}',
+      '{"event":"media","media":{"payload":"***"}}',
+      '{"event":"mark"}',
+      '{"event":"dtmf","dtmf":{"digit":"55"}}',
+      // Names of Object.prototype members are unknown events, not functions to call.
+      '{"event":"__proto__"}',
+      '{"event":"hasOwnProperty"}',
+      '{"event":"constructor"}',
+      '{"event":"valueOf"}',
+    ];
+    for (const text of bad) expect(() => l.onMessage(text)).not.toThrow();
+    expect(l.counters.invalid).toBe(bad.length);
     expect(got).toHaveLength(1);
   });
 

@@ -75,7 +75,8 @@ export class TwilioLeg implements CallerLeg {
       return this.#invalid('not_json');
     }
     if (m === null || typeof m !== 'object') return this.#invalid('not_object');
-    const handler = typeof m.event === 'string' ? this.#handlers[m.event] : undefined;
+    // Own properties only: `{"event":"__proto__"}` or `"hasOwnProperty"` must be unknown, not Object.prototype's.
+    const handler = typeof m.event === 'string' && Object.hasOwn(this.#handlers, m.event) ? this.#handlers[m.event] : undefined;
     if (!handler) return this.#invalid('unknown_event');
     handler(m);
   }

@@ -1,7 +1,7 @@
 import uWS from 'uWebSockets.js';
 import type { CallerLeg } from '../core/caller-leg.ts';
 import type { Logger } from '../core/log.ts';
-import { checkStreamToken, streamTokenKey } from './stream-token.ts';
+import { SpentTokens, checkStreamToken, streamTokenKey } from './stream-token.ts';
 import type { StartMessage } from './twilio-messages.ts';
 import { TwilioLeg } from './twilio-leg.ts';
 import { publicUrl, validTwilioSignature } from './twilio-signature.ts';
@@ -35,8 +35,14 @@ export interface StreamRouteOptions {
  */
 export function registerTwilioStreamRoute(app: uWS.TemplatedApp, opts: StreamRouteOptions): void {
   const tokenKey = opts.authToken ? streamTokenKey(opts.authToken) : undefined;
-  const authorize = (start: StartMessage): string | undefined =>
-    tokenKey ? checkStreamToken(tokenKey, start.start.customParameters?.token, start.start.callSid) : undefined;
+  const spent = new SpentTokens();
+  const authorize = (start: StartMessage): string | undefined => {
+    if (!tokenKey) return undefined;
+    const token = start.start.customParameters?.token;
+    const refusal = checkStreamToken(tokenKey, token, start.start.callSid);
+    if (refusal) return refusal;
+    return spent.spend(token!) ? undefined : 'stream token already used';
+  };
 
   app.ws<StreamData>('/call', {
     compression: uWS.DISABLED,
@@ -96,8 +102,14 @@ export function registerTwilioStreamRoute(app: uWS.TemplatedApp, opts: StreamRou
         opts.onInvalid();
         return;
       }
-      // The message's memory is reused after this callback: decode it now.
-      leg.onMessage(Buffer.from(message).toString('utf8'));
+      // The message's memory is reused after this callback: decode it now. Nothing thrown while handling one call's
+      // message may leave this callback: from here it would end the process and every other call with it.
+      try {
+        leg.onMessage(Buffer.from(message).toString('utf8'));
+      } catch (err) {
+        ws.getUserData().log.error({ err }, 'media stream message failed: call closed');
+        leg.close('internal error');
+      }
     },
     close: (ws, code, message) => {
       const data = ws.getUserData();

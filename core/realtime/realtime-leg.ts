@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import type { ZodType, infer as zInfer } from 'zod';
 import { type AudioChunk, type AudioFormat, base64ByteLength, bytesPerMs } from '../audio-format.ts';
-import { ModelError } from '../errors.ts';
+import { ModelError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { TypedEmitter } from '../typed-emitter.ts';
 import { type ApiMode, gaEventName } from './event-names.ts';
@@ -114,7 +114,14 @@ export class RealtimeLeg {
       this.#pongDue = false;
     });
     this.#ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.#onMessage(data.toString());
+      if (isBinary) return;
+      // A throw here would leave the socket's callback and end the process: contain it to this call.
+      try {
+        this.#onMessage(data.toString());
+      } catch (err) {
+        this.#log.error({ err }, 'model message handling failed');
+        this.events.emit('error', new ModelError('model_message_failed', errorMessage(err), false));
+      }
     });
     this.#ws.on('error', (err) => {
       this.#log.warn({ err: err.message }, 'model socket error');
@@ -256,7 +263,8 @@ export class RealtimeLeg {
       this.onAudio({ format: this.outputFormat, wire: delta, itemId, at: performance.now() });
       return;
     }
-    const handler = this.#handlers[type];
+    // Own properties only: a `type` naming an Object.prototype member is an unknown event, not a function to call.
+    const handler = Object.hasOwn(this.#handlers, type) ? this.#handlers[type] : undefined;
     if (handler) handler(msg);
   }
 

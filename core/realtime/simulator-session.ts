@@ -241,7 +241,7 @@ export class SimSession {
     const rec = { type, at: Date.now(), event: msg };
     if (this.received.length < MAX_RECORDED_EVENTS) this.received.push(rec);
     for (const fn of this.#listeners) fn(rec);
-    const handler = this.#handlers[type];
+    const handler = Object.hasOwn(this.#handlers, type) ? this.#handlers[type] : undefined;
     if (handler) handler(msg);
     else this.#error('invalid_request_error', 'invalid_value', `Invalid value: '${type}'. Supported values are client events.`);
   }
