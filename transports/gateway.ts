@@ -57,6 +57,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const metrics = new GatewayMetrics();
   const sessions = new Set<Session>();
+  const liveCalls = new Set<string>();
   const prewarm = new ModelPrewarm();
   let active = opts.agentConfig ?? envAgentConfig(config);
 
@@ -99,11 +100,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     publicBase: config.PUBLIC_URL,
     onInvalid: () => metrics.counters.invalidMessages++,
     onCall: (leg) => {
-      const warm = leg.info?.callSid ? prewarm.take(leg.info.callSid) : undefined;
+      const callSid = leg.info?.callSid;
+      // One stream per call: a second `start` for a live CallSid is a replay, and its tools would act on that call.
+      if (callSid && liveCalls.has(callSid)) {
+        log.warn({ callSid }, 'second stream for a live call refused');
+        metrics.counters.invalidMessages++;
+        leg.close('duplicate stream for this call');
+        return;
+      }
+      const warm = callSid ? prewarm.take(callSid) : undefined;
       const session = new Session({ ctx, metrics, caller: leg, openModel, model: warm?.usable ? warm : undefined, info: leg.info });
       if (warm && !warm.usable) warm.close('stale');
       sessions.add(session);
-      session.onEnded(() => sessions.delete(session));
+      if (callSid) liveCalls.add(callSid);
+      session.onEnded(() => {
+        sessions.delete(session);
+        if (callSid) liveCalls.delete(callSid);
+      });
     },
   });
   for (const route of opts.routes ?? []) route(app, ctx);

@@ -38,5 +38,23 @@ describe('public URL', () => {
     expect(publicUrl('https://voice.example.com', 'internal:8081', '/call', '', 'ws')).toBe('wss://voice.example.com/call');
     expect(publicUrl(undefined, 'h:1', '/twiml', 'a=1', 'http')).toBe('http://h:1/twiml?a=1');
     expect(publicUrl(undefined, 'h:1', '/call', '', 'ws', 'https')).toBe('wss://h:1/call');
+    expect(publicUrl('https://example.com/voxbridge/', 'internal', '/twiml', '', 'http')).toBe('https://example.com/voxbridge/twiml');
+  });
+});
+
+describe('spent tokens', () => {
+  it('lets a token start one stream only', async () => {
+    const { SpentTokens } = await import('./stream-token.ts');
+    const key = streamTokenKey('auth-token');
+    const spent = new SpentTokens(2);
+    const a = makeStreamToken(key, 'CA1', 60, 1_000_000);
+    const b = makeStreamToken(key, 'CA2', 60, 1_000_000);
+    expect(spent.spend(a, 1_000_000)).toBe(true);
+    expect(spent.spend(a, 1_000_000)).toBe(false);
+    expect(spent.spend(b, 1_000_000)).toBe(true);
+    // Past its bound, expired tokens are swept first.
+    const c = makeStreamToken(key, 'CA3', 60, 2_000_000);
+    expect(spent.spend(c, 2_000_000)).toBe(true);
+    expect(spent.spend(c, 2_000_000)).toBe(false);
   });
 });

@@ -26,3 +26,31 @@ export function checkStreamToken(key: Buffer, token: string | undefined, callSid
   const expected = createHmac('sha256', key).update(`${callSid}.${expiry}`).digest('base64url');
   return safeEqual(token.slice(dot + 1), expected) ? undefined : 'bad stream token';
 }
+
+/**
+ * Tokens already spent on this instance, kept until they expire: a token starts one stream, once. (The upgrade's
+ * X-Twilio-Signature covers only the fixed `wss://…/call` URL, so it cannot stop a replay; the token can.)
+ * Per instance: a replay aimed at another instance within the token's TTL still finds the CallSid live there only
+ * if the gateway also refuses a second stream for a live call, which it does.
+ */
+export class SpentTokens {
+  #spent = new Map<string, number>();
+
+  constructor(private readonly max = 100_000) {}
+
+  /** Marks the token spent; false when it already was. */
+  spend(token: string, nowMs = Date.now()): boolean {
+    if (this.#spent.has(token)) return false;
+    if (this.#spent.size >= this.max) this.#sweep(nowMs);
+    if (this.#spent.size >= this.max) {
+      const oldest = this.#spent.keys().next().value;
+      if (oldest !== undefined) this.#spent.delete(oldest);
+    }
+    this.#spent.set(token, Number(token.slice(0, token.indexOf('.'))) * 1000);
+    return true;
+  }
+
+  #sweep(nowMs: number): void {
+    for (const [token, expiresAt] of this.#spent) if (expiresAt < nowMs) this.#spent.delete(token);
+  }
+}

@@ -90,3 +90,40 @@ describe('Twilio verification', () => {
     expect(h.gateway.sessions.size).toBe(0);
   });
 });
+
+describe('stream replay', () => {
+  it('lets a token start one stream: a replay of the same signed start is closed before audio reaches a model', async () => {
+    h = await startHarness({ config: { TWILIO_AUTH_TOKEN: AUTH_TOKEN } });
+    const callSid = 'CAreplay0123456789abcdef0123456789';
+    const params = { CallSid: callSid, From: '+15550001111', To: '+15550002222' };
+    const token = tokenOf(await (await postTwiml(h.httpUrl, params, twilioSignature(AUTH_TOKEN, `${h.httpUrl}/twiml`, params))).text());
+    const warm = await waitFor(() => h!.sim.sessions[0], 'the prewarmed model session');
+    const open = (audio: Uint8Array) =>
+      new TwilioCaller({
+        url: h!.callUrl,
+        audio,
+        pace: 20,
+        callSid,
+        customParameters: { token, from: params.From },
+        headers: { 'x-twilio-signature': twilioSignature(AUTH_TOKEN, h!.callUrl) },
+      });
+    const real = open(turn(400, 700, 500));
+    await real.call();
+    await waitFor(() => warm.inputBytes > 0, 'the real call at its model');
+
+    // The same token and signature again, while the real call is live: refused.
+    const replay = open(turn(400, 300, 900));
+    await replay.call().catch(() => {});
+    await replay.whenClosed();
+    expect(h.gateway.sessions.size).toBe(1);
+    expect(h.sim.sessions).toHaveLength(1);
+    real.hangUp();
+    await waitFor(() => h!.gateway.sessions.size === 0, 'the real call to end');
+
+    // And after the real call ended: still refused (the token is spent).
+    const late = open(turn(400, 300, 900));
+    await late.call().catch(() => {});
+    await late.whenClosed();
+    expect(h.sim.sessions).toHaveLength(1);
+  });
+});

@@ -58,6 +58,18 @@ describe('a phone call through the gateway', () => {
     caller.hangUp();
   });
 
+  it('refuses a second stream for a call that is live (its tools would act on that call)', async () => {
+    h = await startHarness();
+    const first = new TwilioCaller({ url: h.callUrl, audio: turn(400, 700, 500), pace: 20, callSid: 'CAsame' });
+    await first.call();
+    const second = new TwilioCaller({ url: h.callUrl, audio: turn(400, 300, 900), pace: 20, callSid: 'CAsame' });
+    await second.call().catch(() => {});
+    await second.whenClosed();
+    expect(h.gateway.sessions.size).toBe(1);
+    expect(h.sim.sessions).toHaveLength(1);
+    first.hangUp();
+  });
+
   it('echoes of marks let the gateway know the caller heard the whole answer', async () => {
     h = await startHarness({ sim: { answerMs: 400 } });
     const audio = turn(300, 600, 700);
