@@ -36,7 +36,8 @@ export function publicUrl(
   if (publicBase) {
     const u = new URL(publicBase);
     secure = u.protocol === 'https:' || u.protocol === 'wss:';
-    authority = u.host;
+    // A gateway behind a path prefix (`https://example.com/voxbridge`) keeps it: Twilio signs the URL it called.
+    authority = `${u.host}${u.pathname.replace(/\/+$/, '')}`;
   }
   const proto = scheme === 'ws' ? (secure ? 'wss' : 'ws') : secure ? 'https' : 'http';
   return `${proto}://${authority}${path}${query ? `?${query}` : ''}`;
