@@ -8,6 +8,9 @@ import { e164Schema } from './phone-number.ts';
 /**
  * Customer record and recent activity from the CRM workflow in n8n, by phone number (the caller's unless the model
  * names another). The workflow's answer goes to the model as it comes: its shape is the workflow's business.
+ *
+ * On a phone call whose number Twilio gave us, only that number may be looked up: a caller who says "look up
+ * +1…" must not hear another customer's record read out. Browser sessions (behind the admin token) may name any.
  */
 export function lookupCustomer(target: N8nTarget): Tool {
   return defineTool({
@@ -20,6 +23,8 @@ export function lookupCustomer(target: N8nTarget): Tool {
     timeoutMs: target.timeoutMs,
     async run({ phone_number }, ctx) {
       const phone = phone_number ?? ctx.from;
+      if (ctx.kind === 'phone' && ctx.from && phone !== ctx.from)
+        throw new ToolError('tool_invalid_arguments', "on a phone call only the caller's own record can be looked up");
       if (!phone)
         throw new ToolError('tool_invalid_arguments', "no phone_number given and the caller's number is unknown");
       const body = await callN8n(target, { action: 'lookup_customer', phoneNumber: phone }, ctx);

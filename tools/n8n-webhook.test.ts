@@ -47,9 +47,24 @@ describe('lookup_customer', () => {
     expect(typeof body.call.at).toBe('number');
   });
 
-  it('looks up another number when given, and says when nobody matches', async () => {
-    const result = await registry.run('lookup_customer', '{"phone_number":"+442079460000"}', testToolContext());
+  it('looks up another number when given in a browser session, and says when nobody matches', async () => {
+    const result = await registry.run(
+      'lookup_customer',
+      '{"phone_number":"+442079460000"}',
+      testToolContext({ kind: 'browser', from: undefined }),
+    );
     expect(JSON.parse(result.output)).toEqual({ found: false, phoneNumber: '+442079460000' });
+  });
+
+  it("refuses another customer's number on a phone call, without asking the workflow", async () => {
+    const before = n8n.requests.length;
+    const other = await registry.run('lookup_customer', '{"phone_number":"+442079460000"}', testToolContext());
+    expect(other.errorCode).toBe('tool_invalid_arguments');
+    expect(JSON.parse(other.output).error).toMatch(/own record/);
+    expect(n8n.requests.length).toBe(before);
+    // The caller's own number, named explicitly, is fine.
+    const own = await registry.run('lookup_customer', '{"phone_number":"+14155550100"}', testToolContext());
+    expect(own.ok).toBe(true);
   });
 
   it('refuses a number that is not E.164, and a browser call with no number', async () => {
