@@ -204,6 +204,8 @@ describe.each(BACKENDS)('admin API on %s', (backend) => {
       expect(res.json.logs.map((l: { kind: string }) => l.kind)).toEqual(['transcript', 'tool_call', 'transcript']);
       expect(res.json.metrics).toEqual({ turns: 1 });
       expect((await api('GET', '/api/sessions/nope')).status).toBe(404);
+      // A malformed escape names no session: 404, not a 500.
+      expect((await api('GET', '/api/sessions/%E0%A4%A')).status).toBe(404);
     });
 
     it.each([

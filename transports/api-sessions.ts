@@ -28,7 +28,12 @@ export function registerSessionRoutes(app: uWS.TemplatedApp, deps: ApiRouteDeps 
   app.get(
     '/api/sessions/:id',
     apiRoute(deps, async ({ r, params }) => {
-      const id = decodeURIComponent(params[0] ?? '');
+      let id = '';
+      try {
+        id = decodeURIComponent(params[0] ?? '');
+      } catch {
+        // A malformed escape names no session.
+      }
       const session = id.length > 0 && id.length <= 200 ? await deps.sessions.get(id) : undefined;
       if (!session) throw new HttpError(404, 'not_found', 'no such session');
       sendJson(r, 200, session);
