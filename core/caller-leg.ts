@@ -43,8 +43,14 @@ export interface CallerLeg {
   sendAudio(chunk: AudioChunk): void;
   /** The model finished this item's audio: send what is held back for framing. */
   audioDone(itemId: string): void;
-  /** Barge-in: stop playback now, drop what is queued, and say how much of which item was heard. */
+  /**
+   * Barge-in: stop playback now, drop what is queued, and say how much of which item was heard. The item that was
+   * playing is discarded: its audio still arriving from the model is dropped by `sendAudio`.
+   */
   interrupt(now: number): HeardPosition | undefined;
+  /** Drops all audio of `itemId` from now on (an item the model was still producing when the caller interrupted). */
+  discard(itemId: string): void;
+  isDiscarded(itemId: string): boolean;
   /** Resolves when all audio sent so far has played. */
   playbackDone(): Promise<void>;
   close(reason: string): void;

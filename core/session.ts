@@ -82,7 +82,6 @@ export class Session {
   /** Caller audio held while the model connection is being replaced. */
   #switchBuffer = new SwitchBuffer(250);
   /** Items the caller interrupted: their audio still in flight from the model is dropped on arrival. */
-  #discarded: string[] = [];
   /** The assistant audio item the current connection is producing now (set at output_item.added). */
   #modelItem: string | undefined;
   #userSpeaking = false;
@@ -327,7 +326,8 @@ export class Session {
   /** The per-frame path, model → caller. */
   #onModelAudio(chunk: AudioChunk): void {
     const itemId = chunk.itemId;
-    if (itemId !== undefined && this.#discarded.includes(itemId)) {
+    // Stale audio of an interrupted item: the caller leg keeps the one list of discarded items.
+    if (itemId !== undefined && this.caller.isDiscarded(itemId)) {
       this.caller.counters.dropped++;
       return;
     }
@@ -367,8 +367,8 @@ export class Session {
     const heard = this.caller.interrupt(t0);
     const streaming = this.#modelItem;
     if (!heard && !streaming) return;
-    if (heard) this.#discard(heard.itemId);
-    if (streaming) this.#discard(streaming);
+    // `interrupt` discarded the item being heard; an item still streaming is dropped from now on too.
+    if (streaming) this.caller.discard(streaming);
     this.#metrics.bargeInToClearMs.record(performance.now() - t0);
     this.#metrics.counters.bargeIns++;
     this.bargeIns++;
@@ -381,12 +381,6 @@ export class Session {
     const truncated = cuts[0] && { itemId: cuts[0].itemId, ms: cuts[0].audioEndMs };
     if (truncated) this.#turns.truncated(truncated.itemId, truncated.ms);
     this.#record({ type: 'event', name: 'barge_in', data: { itemId: truncated?.itemId, audioEndMs: truncated ? Math.floor(truncated.ms) : undefined, userItemId } });
-  }
-
-  #discard(itemId: string): void {
-    if (this.#discarded.includes(itemId)) return;
-    this.#discarded.push(itemId);
-    if (this.#discarded.length > 16) this.#discarded.shift();
   }
 
   /** Once the caller has heard everything sent so far, held transcripts are released and the line is quiet. */

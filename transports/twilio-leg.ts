@@ -193,14 +193,22 @@ export class TwilioLeg implements CallerLeg {
   interrupt(now: number): HeardPosition | undefined {
     const heard = this.#tracker.clear(now);
     const item = heard?.itemId ?? this.#item;
-    if (item !== undefined) {
-      this.#discarded.push(item);
-      if (this.#discarded.length > 16) this.#discarded.shift();
-    }
+    if (item !== undefined) this.discard(item);
     this.#carryLen = 0;
     this.#item = undefined;
     if (heard && this.info) this.#opts.send(this.#clearText);
     return heard;
+  }
+
+  discard(itemId: string): void {
+    if (this.#discarded.includes(itemId)) return;
+    this.#discarded.push(itemId);
+    // Only the last few items can still be arriving: a short list, searched per frame.
+    if (this.#discarded.length > 16) this.#discarded.shift();
+  }
+
+  isDiscarded(itemId: string): boolean {
+    return this.#discarded.includes(itemId);
   }
 
   playbackDone(): Promise<void> {
