@@ -21,4 +21,13 @@ describe('HeardTranscripts', () => {
     t.arrived('d', 'a b c d', 1000, false);
     expect(out.at(-1)).toEqual(['d', 'a', true]);
   });
+
+  it('holds a bounded number of answers on a line that never falls quiet, releasing the oldest as heard', () => {
+    const out: Array<[string, string, boolean]> = [];
+    const t = new HeardTranscripts((id, text, truncated) => out.push([id, text, truncated]));
+    for (let i = 0; i < 40; i++) t.arrived(`i${i}`, `answer ${i}`, 1000, true);
+    expect(t.held).toBe(32);
+    expect(out.map((o) => o[0])).toEqual(Array.from({ length: 8 }, (_, i) => `i${i}`));
+    expect(out.every((o) => o[2] === false)).toBe(true);
+  });
 });

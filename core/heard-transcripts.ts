@@ -1,5 +1,7 @@
 import { cutTranscript } from './transcript-cut.ts';
 
+const MAX_HELD = 32;
+
 interface Cut {
   heardMs: number;
   totalMs: number;
@@ -27,7 +29,16 @@ export class HeardTranscripts {
   arrived(itemId: string, text: string, totalMs: number, playing: boolean): void {
     const cut = this.#cuts.get(itemId);
     if (cut) this.#emit(itemId, cutTranscript(text, cut.heardMs, Math.max(cut.totalMs, totalMs)), true);
-    else if (playing) this.#held.set(itemId, { text, totalMs });
+    else if (playing) {
+      this.#held.set(itemId, { text, totalMs });
+      // Bounded: a line that never falls quiet must not hold every answer of the call. The oldest held answer has
+      // long been played by the time this many follow it.
+      if (this.#held.size > MAX_HELD) {
+        const [oldest, h] = this.#held.entries().next().value!;
+        this.#held.delete(oldest);
+        this.#emit(oldest, h.text, false);
+      }
+    }
     else this.#emit(itemId, text, false);
   }
 
