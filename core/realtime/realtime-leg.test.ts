@@ -55,3 +55,19 @@ describe('RealtimeLeg against a misbehaving model', () => {
     l.close();
   });
 });
+
+describe('RealtimeLeg memory', () => {
+  it('remembers a bounded number of items, even when deltas name items never announced', async () => {
+    const deltas = Array.from({ length: 200 }, (_, i) => `{"type":"response.output_audio.delta","item_id":"x${i}","delta":"//8="}`);
+    const url = await modelSaying(deltas);
+    const l = leg(url);
+    let n = 0;
+    l.onAudio = () => n++;
+    const deadline = performance.now() + 3000;
+    while (n < 200 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(n).toBe(200);
+    expect(l.audioMsOf('x199')).toBe(2 / 8); // the newest is known: 2 bytes of mu-law
+    expect(l.audioMsOf('x0')).toBe(0); // the oldest was forgotten
+    l.close();
+  });
+});

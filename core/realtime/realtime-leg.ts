@@ -259,7 +259,10 @@ export class RealtimeLeg {
         return;
       }
       this.counters.framesIn++;
-      this.#itemAudioBytes.set(itemId, (this.#itemAudioBytes.get(itemId) ?? 0) + base64ByteLength(delta));
+      const before = this.#itemAudioBytes.get(itemId);
+      // An item first seen in a delta (no output_item.added) is remembered under the same bound as the others.
+      if (before === undefined) this.#rememberItem(itemId);
+      this.#itemAudioBytes.set(itemId, (before ?? 0) + base64ByteLength(delta));
       this.onAudio({ format: this.outputFormat, wire: delta, itemId, at: performance.now() });
       return;
     }
