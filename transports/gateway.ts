@@ -3,6 +3,7 @@ import uWS from 'uWebSockets.js';
 import { type AgentConfig, defaultAgentConfig } from '../core/agent-config.ts';
 import type { AudioFormat } from '../core/audio-format.ts';
 import type { Bus } from '../core/bus.ts';
+import { LocalBus } from '../core/bus/local-bus.ts';
 import type { Config } from '../core/config.ts';
 import type { GatewayContext } from '../core/gateway-context.ts';
 import { createLogger, type Logger } from '../core/log.ts';
@@ -66,7 +67,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     log,
     tools: opts.tools ?? emptyToolRegistry,
     sink: opts.sink ?? nullSink,
-    bus: opts.bus ?? inProcessBus(),
+    bus: opts.bus ?? new LocalBus(log),
     agentConfig: () => active,
     adminToken: config.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
   };
@@ -144,28 +145,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       prewarm.closeAll();
       for (const s of [...sessions]) s.end('shutdown');
       app.close();
-    },
-  };
-}
-
-/** A bus within one process, for a gateway without storage. */
-function inProcessBus(): Bus {
-  const handlers = new Map<string, Set<(p: Record<string, unknown>) => void>>();
-  return {
-    async publish(channel, payload) {
-      for (const h of handlers.get(channel) ?? []) h(payload);
-    },
-    subscribe(channel, handler) {
-      let set = handlers.get(channel);
-      if (!set) {
-        set = new Set();
-        handlers.set(channel, set);
-      }
-      set.add(handler);
-      return () => set.delete(handler);
-    },
-    async close() {
-      handlers.clear();
     },
   };
 }
