@@ -6,6 +6,7 @@ import { RealtimeSimulator } from '../core/realtime/simulator.ts';
 import type { BenchContext, BenchResult } from './bench-types.ts';
 import { TwilioCaller } from './callers/twilio-caller.ts';
 import { talkSpurt } from './callers/speech-fixtures.ts';
+import { waitFor } from '../core/wait-for.ts';
 
 /**
  * What does the session add to a conversation's timing, and how accurate is barge-in?
@@ -110,7 +111,7 @@ async function voiceToVoice(calls: number, turns: number): Promise<{ inbound: nu
     for (let t = 0; t < turns; t++) {
       await caller.speak(spurt, 0);
       const spoke = performance.now();
-      await waitUntil(() => caller.received.some((m) => m.at > spoke && m.event.event === 'media'), 3000);
+      await waitFor(() => caller.received.some((m) => m.at > spoke && m.event.event === 'media'), 'the answer', 3000, 2);
       await sleep(150 + ((i * 37) % 100));
     }
     caller.hangUp();
@@ -137,14 +138,6 @@ async function voiceToVoice(calls: number, turns: number): Promise<{ inbound: nu
   const frameIn = await r.metric('voxbridge_inbound_frame_latency_seconds');
   await r.close();
   return { inbound, outbound, frameOut, frameIn };
-}
-
-async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error('timed out');
-    await sleep(2);
-  }
 }
 
 interface Truncation {
@@ -175,7 +168,7 @@ async function truncation(calls: number, perCall: number): Promise<Truncation> {
       await sleep(Math.max(0, first + offset - performance.now()));
       const clears = caller.clearLog.length;
       await caller.speak(talkSpurt(200, 350 + i * 11), 0);
-      await waitUntil(() => caller.clearLog.length > clears, 3000);
+      await waitFor(() => caller.clearLog.length > clears, 'the clear', 3000, 2);
     }
     caller.hangUp();
   };
@@ -213,12 +206,7 @@ async function truncation(calls: number, perCall: number): Promise<Truncation> {
 }
 
 async function waitForMedia(caller: TwilioCaller, after: number, timeoutMs: number): Promise<number> {
-  let at = 0;
-  await waitUntil(() => {
-    at = caller.received.find((m) => m.at > after && m.event.event === 'media')?.at ?? 0;
-    return at > 0;
-  }, timeoutMs);
-  return at;
+  return waitFor(() => caller.received.find((m) => m.at > after && m.event.event === 'media')?.at, 'media', timeoutMs, 2);
 }
 
 export default async function run(ctx: BenchContext): Promise<BenchResult> {

@@ -59,17 +59,6 @@ async function startGatewayProcess(env: Record<string, string>): Promise<Gateway
   };
 }
 
-/** Polls an async condition (the harness's waitFor takes sync ones). */
-async function eventually<T>(cond: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function api(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
     method,
@@ -124,16 +113,16 @@ describe('two gateway processes on one database', () => {
     expect(ms).toBeLessThan(1000);
 
     // The session on B appears in A's /api/sessions, and its detail shows the config it applied.
-    const listed = await eventually(async () => {
+    const listed = await waitFor(async () => {
       const res = await api(a.base, 'GET', '/api/sessions?kind=phone');
       return (res.json.sessions as Array<{ callSid: string; id: string }>).find((s) => s.callSid === caller.callSid);
-    }, 'the session on B in A\'s list', 3000);
+    }, 'the session on B in A\'s list', 3000, 50);
 
     caller.hangUp();
-    const detail = await eventually(async () => {
+    const detail = await waitFor(async () => {
       const res = await api(a.base, 'GET', `/api/sessions/${listed.id}`);
       return res.json.endedAt ? res.json : undefined;
-    }, 'the session to be stored as ended', 5000);
+    }, 'the session to be stored as ended', 5000, 50);
     const detailJson = detail;
     expect(detailJson.kind).toBe('phone');
     expect((detailJson.logs as Array<{ kind: string; payload: { name?: string } }>).some((l) => l.kind === 'event' && l.payload.name === 'config_applied')).toBe(true);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { PCMU_8K } from '../audio-format.ts';
 import { createLogger } from '../log.ts';
+import { waitFor } from '../wait-for.ts';
 import { RealtimeLeg } from './realtime-leg.ts';
 
 let server: WebSocketServer | undefined;
@@ -39,16 +40,7 @@ describe('RealtimeLeg against a misbehaving model', () => {
     const l = leg(url);
     const audio: string[] = [];
     l.onAudio = (c) => audio.push(c.wire!);
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no audio')), 3000);
-      const check = setInterval(() => {
-        if (audio.length > 0) {
-          clearTimeout(t);
-          clearInterval(check);
-          resolve();
-        }
-      }, 5);
-    });
+    await waitFor(() => audio.length > 0, 'the audio after the odd events', 3000);
     expect(audio).toEqual(['////']);
     expect(l.counters.invalid).toBe(1); // the non-JSON message
     expect(l.usable).toBe(true);
@@ -63,8 +55,7 @@ describe('RealtimeLeg memory', () => {
     const l = leg(url);
     let n = 0;
     l.onAudio = () => n++;
-    const deadline = performance.now() + 3000;
-    while (n < 200 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => n === 200, 'all 200 deltas', 3000);
     expect(n).toBe(200);
     expect(l.audioMsOf('x199')).toBe(2 / 8); // the newest is known: 2 bytes of mu-law
     expect(l.audioMsOf('x0')).toBe(0); // the oldest was forgotten

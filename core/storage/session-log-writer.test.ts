@@ -4,6 +4,7 @@ import { type Database, openDatabase } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { BACKENDS, createTestDatabase, TEST_SERVER_URL, type TestDatabase } from '../db/test-database.ts';
 import { createLogger } from '../log.ts';
+import { waitFor } from '../wait-for.ts';
 import type { SessionEvent } from '../session-events.ts';
 import { SessionLogWriter } from './session-log-writer.ts';
 
@@ -31,14 +32,6 @@ function ended(sessionId: string): SessionEvent {
   return { type: 'session.ended', sessionId, reason: 'caller_hangup', metrics: { turns: 3 }, usage: { tokens: 10 }, at: Date.now() };
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe.each(BACKENDS)('session log writer on %s', (backend) => {
   let tdb: TestDatabase;
   let db: Database;
@@ -64,16 +57,21 @@ describe.each(BACKENDS)('session log writer on %s', (backend) => {
     w.record({ type: 'tool_call', sessionId: 's-order', callId: 'c1', name: 'get_weather', arguments: '{"city":"Oslo"}', output: '{"t":3}', ok: true, durationMs: 12, at: Date.now() });
     w.record({ type: 'error', sessionId: 's-order', code: 'model_closed', message: 'it closed', at: Date.now() });
     w.record(ended('s-order'));
-    await until(async () => (await count('s-order')) === 9);
+    await waitFor(async () => (await count('s-order')) === 9, 'nine rows', 5000, 20);
     const rows = await db.sql`select seq, kind, payload from session_logs where session_id = 's-order' order by seq`;
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(rows[0]).toMatchObject({ kind: 'transcript', payload: { role: 'user', text: 'line 0', itemId: 'item0' } });
     expect(rows[7]).toMatchObject({ kind: 'tool_call', payload: { name: 'get_weather', ok: true } });
     expect(rows[8]).toMatchObject({ kind: 'error', payload: { code: 'model_closed' } });
-    await until(async () => {
-      const [s] = await db.sql`select end_reason from sessions where id = 's-order'`;
-      return s?.end_reason === 'caller_hangup';
-    });
+    await waitFor(
+      async () => {
+        const [s] = await db.sql`select end_reason from sessions where id = 's-order'`;
+        return s?.end_reason === 'caller_hangup';
+      },
+      'the session row to end',
+      5000,
+      20,
+    );
     const [s] = await db.sql`select * from sessions where id = 's-order'`;
     expect(s).toMatchObject({ kind: 'phone', call_sid: 'CAs-order', instance_id: 'test-a', metrics: { turns: 3 }, usage: { tokens: 10 } });
     await w.close();
@@ -83,9 +81,9 @@ describe.each(BACKENDS)('session log writer on %s', (backend) => {
     const w = new SessionLogWriter(db.sql, log, { maxBatch: 10, flushIntervalMs: 300 });
     w.record(started('s-batch'));
     for (let i = 0; i < 25; i++) w.record(transcript('s-batch', i));
-    await until(async () => (await count('s-batch')) >= 20, 250);
+    await waitFor(async () => (await count('s-batch')) >= 20, 'a full batch by size', 250, 20);
     expect(await count('s-batch')).toBe(20);
-    await until(async () => (await count('s-batch')) === 25, 2000);
+    await waitFor(async () => (await count('s-batch')) === 25, 'the rest by time', 2000, 20);
     expect(w.stats()).toMatchObject({ writtenRows: 25, bufferedRows: 0, droppedRows: 0 });
     await w.close();
   });

@@ -33,16 +33,7 @@ export async function startHarness(
   };
 }
 
-/** Polls `cond` until it holds (or throws after `timeoutMs` with `what` in the message). */
-export async function waitFor<T>(cond: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = cond();
-    if (v) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from '../../core/wait-for.ts';
 
 /** The simulator session whose received audio starts with these bytes (how a test finds "its" model session). */
 export function sessionFor(sim: RealtimeSimulator, audio: Uint8Array): SimSession | undefined {
