@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,6 @@ import { waitFor } from '../core/wait-for.ts';
  * - truncation error: |`audio_end_ms` the gateway sent − what the caller itself had played of the item when the clear
  *   arrived|, with callers playing at real time and interrupting at random points of long answers.
  */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(values: number[], q: number): number {
   if (values.length === 0) return Number.NaN;

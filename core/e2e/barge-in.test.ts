@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TwilioCaller } from '../../bench/callers/twilio-caller.ts';
 import { silence, talkSpurt, turn } from '../../bench/callers/speech-fixtures.ts';
@@ -10,7 +11,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function truncates(sim: SimSession): Array<{ item_id: string; audio_end_ms: number }> {
   return sim.received.filter((r) => r.type === 'conversation.item.truncate').map((r) => r.event as { item_id: string; audio_end_ms: number });

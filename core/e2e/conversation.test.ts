@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TwilioCaller } from '../../bench/callers/twilio-caller.ts';
 import { silence, talkSpurt, turn } from '../../bench/callers/speech-fixtures.ts';
@@ -11,7 +12,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sink(): SessionSink & { events: SessionEvent[]; transcripts(): TranscriptEvent[]; named(name: string): LifecycleEvent[] } {
   const events: SessionEvent[] = [];

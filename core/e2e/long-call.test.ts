@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TwilioCaller } from '../../bench/callers/twilio-caller.ts';
 import { talkSpurt } from '../../bench/callers/speech-fixtures.ts';
@@ -10,7 +11,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The one long test: a 2-minute call at real time (a phone line cannot be hurried; the model's session limit is wall

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { TwilioCaller } from '../../bench/callers/twilio-caller.ts';
@@ -17,7 +18,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sink(): SessionSink & { events: SessionEvent[] } {
   const events: SessionEvent[] = [];
