@@ -49,7 +49,7 @@ export class TwilioLeg implements CallerLeg {
   #item: string | undefined;
   #itemName = '';
   #itemMs = 0;
-  #carry = new Uint8Array(CARRY_BYTES);
+  #carry = Buffer.alloc(CARRY_BYTES);
   #carryLen = 0;
   /** Items interrupted by the caller: their audio still in flight from the model is dropped on arrival. */
   #discarded: string[] = [];
@@ -162,25 +162,27 @@ export class TwilioLeg implements CallerLeg {
       this.#itemMs = 0;
     }
     const wire = chunk.wire;
-    if (wire !== undefined && this.#carryLen === 0) {
-      const n = base64ByteLength(wire);
-      if (n % FRAME_BYTES === 0) {
-        // Already whole frames: relay the text as it came, no decode.
-        this.#emitMedia(wire, n);
-        return;
-      }
-    }
-    const bytes = wire !== undefined ? Buffer.from(wire, 'base64') : (chunk.data as Uint8Array);
-    if (this.#carryLen + bytes.byteLength > CARRY_BYTES) {
-      this.counters.dropped++;
-      this.#log.warn({ bytes: bytes.byteLength }, 'outbound framing buffer full: dropping audio');
+    const n = wire !== undefined ? base64ByteLength(wire) : chunk.data!.byteLength;
+    if (wire !== undefined && this.#carryLen === 0 && n % FRAME_BYTES === 0) {
+      // Already whole frames: relay the text as it came, no decode.
+      this.#emitMedia(wire, n);
       return;
     }
-    this.#carry.set(bytes, this.#carryLen);
-    this.#carryLen += bytes.byteLength;
+    if (this.#carryLen + n > CARRY_BYTES) {
+      this.counters.dropped++;
+      this.#log.warn({ bytes: n }, 'outbound framing buffer full: dropping audio');
+      return;
+    }
+    // Decoded straight into the framing buffer: no buffer per chunk.
+    if (wire !== undefined) this.#carryLen += this.#carry.write(wire, this.#carryLen, 'base64');
+    else {
+      const data = chunk.data!;
+      this.#carry.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), this.#carryLen);
+      this.#carryLen += data.byteLength;
+    }
     const whole = this.#carryLen - (this.#carryLen % FRAME_BYTES);
     if (whole > 0) {
-      this.#emitMedia(Buffer.from(this.#carry.buffer, 0, whole).toString('base64'), whole);
+      this.#emitMedia(this.#carry.toString('base64', 0, whole), whole);
       this.#carry.copyWithin(0, whole, this.#carryLen);
       this.#carryLen -= whole;
     }
@@ -241,7 +243,7 @@ export class TwilioLeg implements CallerLeg {
     if (this.#carryLen === 0) return;
     let n = this.#carryLen;
     if (n % 2 === 1) this.#carry[n++] = 0xff; // mu-law silence
-    this.#emitMedia(Buffer.from(this.#carry.buffer, 0, n).toString('base64'), n);
+    this.#emitMedia(this.#carry.toString('base64', 0, n), n);
     this.#carryLen = 0;
   }
 
