@@ -39,13 +39,6 @@ export class Histogram {
     return this.count ? this.sum / this.count : 0;
   }
 
-  merge(other: Histogram): void {
-    for (let i = 0; i < BUCKETS; i++) this.counts[i]! += other.counts[i]!;
-    this.count += other.count;
-    this.sum += other.sum;
-    if (other.max > this.max) this.max = other.max;
-  }
-
   summary(): { count: number; p50: number; p99: number; max: number; mean: number } {
     const r = (x: number) => Math.round(x * 1000) / 1000;
     return { count: this.count, p50: r(this.quantile(0.5)), p99: r(this.quantile(0.99)), max: r(this.max), mean: r(this.mean) };

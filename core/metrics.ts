@@ -32,7 +32,6 @@ export class GatewayMetrics {
   /** Caller stopped speaking (speech_stopped) to first model audio sent to the caller. */
   readonly voiceToVoiceMs = new Histogram();
   readonly bargeInToClearMs = new Histogram();
-  readonly truncationErrorMs = new Histogram();
   readonly toolDurationMs = new Histogram();
 
   #sources: Array<() => MetricSample[]> = [];

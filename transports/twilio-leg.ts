@@ -217,11 +217,6 @@ export class TwilioLeg implements CallerLeg {
     return this.#tracker.whenIdle();
   }
 
-  /** Where playback is now (for metrics and tests). */
-  heard(now: number): HeardPosition | undefined {
-    return this.#tracker.position(now);
-  }
-
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
